@@ -1,0 +1,1 @@
+"""Sub-commands of the ``minigan`` command line (see :mod:`minigan.cli`)."""

@@ -1,0 +1,195 @@
+"""The article's generator, discriminator and training step (sections 3.3, 4.1-4.3).
+
+The article's networks (section 4)::
+
+    G: z (100) -> 128 -> 128 -> 128 -> 784, leaky ReLU (alpha 0.2) inside, tanh output
+    D: x (784) -> 128 -> 128 -> 128 -> 1,   leaky ReLU inside, a logit out
+
+(``output_shape`` is undefined in the article; 784 = 28 x 28 is an MNIST image.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .losses import GENERATOR_LOSSES, discriminator_loss, generator_loss
+from .nn import Dense, LeakyReLU, Sequential, Tanh
+from .nn.activations import sigmoid
+from .nn.dense import as_generator
+from .optim import Adam, Optimizer
+
+NOISE_KINDS = ("gaussian", "uniform")
+ORDERS = ("d_first", "g_first")
+OUTPUTS = ("tanh", "linear")
+
+
+def _mlp(sizes, alpha, init, dtype, rng, last=None):
+    rng = as_generator(rng)
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(Dense(a, b, init=init, dtype=dtype, rng=rng))
+        if i < len(sizes) - 2:
+            layers.append(LeakyReLU(alpha))
+    if last is not None:
+        layers.append(last)
+    return Sequential(*layers)
+
+
+def _check_sizes(owner, **sizes):
+    for name, value in sizes.items():
+        values = value if isinstance(value, (tuple, list)) else (value,)
+        if not all(isinstance(v, (int, np.integer)) and v > 0 for v in values):
+            raise ValueError(f"{owner}: {name} must be positive integers, got {value!r}")
+
+
+def build_generator(z_dim: int = 100, hidden=(128, 128, 128), out_dim: int = 784, *, alpha: float = 0.2,
+                    output: str = "tanh", init="glorot_uniform", dtype=np.float32, rng=None) -> Sequential:
+    """The article's G (section 4.1): Dense + LeakyReLU per hidden size, then Dense + Tanh.
+
+    Shapes: z (N, z_dim) -> x (N, out_dim) in [-1, 1].  Parameter names "0.W", "0.b",
+    "2.W", ... (even indices are the Dense layers).  ``output="linear"`` drops the final
+    tanh, for data that does not live in [-1, 1] (the 5 x 5 grid of Gaussians spans +-4).
+    """
+    _check_sizes("build_generator", z_dim=z_dim, hidden=tuple(hidden), out_dim=out_dim)
+    if output not in OUTPUTS:
+        raise ValueError(f"build_generator: unknown output {output!r}; expected one of {OUTPUTS}")
+    return _mlp((z_dim, *hidden, out_dim), alpha, init, dtype, rng, last=Tanh() if output == "tanh" else None)
+
+
+def build_discriminator(in_dim: int = 784, hidden=(128, 128, 128), *, alpha: float = 0.2,
+                        init="glorot_uniform", dtype=np.float32, rng=None) -> Sequential:
+    """The article's D (section 4.2) up to its logits: x (N, in_dim) -> logits (N, 1).
+
+    The article also returns ``sigmoid(logits)``; here D(x) = sigmoid(logits) is applied
+    only where a probability is reported, and the losses use the logits directly.
+    """
+    _check_sizes("build_discriminator", in_dim=in_dim, hidden=tuple(hidden))
+    return _mlp((in_dim, *hidden, 1), alpha, init, dtype, rng)
+
+
+@dataclass(frozen=True)
+class StepStats:
+    """What one training step measured.
+
+    ``d_loss``, ``g_loss``: the two losses; ``d_real``: mean D(x) over the real batch;
+    ``d_fake``: mean D(G(z)) over the fake batch of the (last) discriminator step.
+    """
+
+    d_loss: float
+    g_loss: float
+    d_real: float
+    d_fake: float
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+def _param_dtype(model) -> np.dtype:
+    params = model.params()
+    if not params:
+        raise ValueError("GAN: the generator and discriminator need parameters")
+    return next(iter(params.values())).dtype
+
+
+class GAN:
+    """A generator, a discriminator, their optimisers and the training step of section 3.3.
+
+    ``loss`` is the generator loss kind (``"non_saturating"``, the article's code, or
+    ``"minimax"``, the article's formula); D always minimises
+    ``BCE(D(x), 1) + BCE(D(G(z)), 0)``.  ``d_steps`` discriminator updates (each with
+    fresh noise and the same real batch) precede or follow each generator update,
+    according to ``order``: ``"d_first"`` (the article's code and Goodfellow et al.'s
+    Algorithm 1) or ``"g_first"`` (section 3.3's numbering read literally).  ``noise`` is
+    the distribution of z: ``"gaussian"`` (standard normal) or ``"uniform"`` on [-1, 1].
+    Optimisers default to Adam(lr=2e-4, betas=(0.5, 0.999)).
+    """
+
+    def __init__(self, generator, discriminator, *, z_dim: int, g_optimizer: Optimizer | None = None,
+                 d_optimizer: Optimizer | None = None, loss: str = "non_saturating", d_steps: int = 1,
+                 order: str = "d_first", noise: str = "gaussian", rng=None):
+        if loss not in GENERATOR_LOSSES:
+            raise ValueError(f"GAN: unknown loss {loss!r}; expected one of {GENERATOR_LOSSES}")
+        if order not in ORDERS:
+            raise ValueError(f"GAN: unknown order {order!r}; expected one of {ORDERS}")
+        if noise not in NOISE_KINDS:
+            raise ValueError(f"GAN: unknown noise {noise!r}; expected one of {NOISE_KINDS}")
+        if not isinstance(d_steps, (int, np.integer)) or d_steps < 1:
+            raise ValueError(f"GAN: d_steps must be a positive integer, got {d_steps!r}")
+        _check_sizes("GAN", z_dim=z_dim)
+        self.G, self.D = generator, discriminator
+        self.z_dim, self.loss, self.d_steps, self.order, self.noise = int(z_dim), loss, int(d_steps), order, noise
+        self.dtype = _param_dtype(generator)
+        if _param_dtype(discriminator) != self.dtype:
+            raise ValueError("GAN: generator and discriminator must have the same dtype")
+        self.rng = as_generator(rng)
+        self.g_opt = g_optimizer if g_optimizer is not None else Adam(generator.params())
+        self.d_opt = d_optimizer if d_optimizer is not None else Adam(discriminator.params())
+
+    # Step 1 of section 3.3: "random noise".
+    def sample_noise(self, n: int) -> np.ndarray:
+        """z of shape (n, z_dim) in the GAN's dtype, from the configured distribution."""
+        if self.noise == "gaussian":
+            return self.rng.standard_normal((n, self.z_dim), dtype=self.dtype)
+        z = self.rng.random((n, self.z_dim), dtype=self.dtype)
+        z *= 2
+        z -= 1
+        return z
+
+    def sample(self, n: int) -> np.ndarray:
+        """n generated samples, shape (n, out_dim)."""
+        return self.G(self.sample_noise(n))
+
+    def d_step(self, real: np.ndarray) -> tuple[float, float, float]:
+        """One discriminator update on ``real`` and as many fresh fakes.
+
+        Returns ``(d_loss, mean D(x), mean D(G(z)))``, the latter two before the update.
+        """
+        n = real.shape[0]
+        # Steps 1-2: noise -> generated images (no generator gradient needed here).
+        fake = self.G(self.sample_noise(n))
+        # Step 6: real and generated images go through D together.  D has no
+        # batch-dependent layer, so one pass over the stacked batch is the same maths
+        # as two passes, with half the per-call overhead.
+        logits, cache = self.D.forward(np.concatenate([real, fake]))
+        # Step 7: D's loss, BCE(D(x), 1) + BCE(D(G(z)), 0).
+        loss, d_real, d_fake = discriminator_loss(logits[:n], logits[n:])
+        _, grads = self.D.backward(np.concatenate([d_real, d_fake]), cache)
+        # Step 8: update D.
+        self.d_opt.step(grads)
+        probs = sigmoid(logits)
+        return loss, float(probs[:n].mean()), float(probs[n:].mean())
+
+    def g_step(self, n: int) -> float:
+        """One generator update on a fresh batch of n noise vectors; returns the G loss."""
+        # Steps 1-3: noise -> G(z) -> D(G(z)), keeping both caches for the backward pass.
+        z = self.sample_noise(n)
+        fake, g_cache = self.G.forward(z)
+        logits, d_cache = self.D.forward(fake)
+        # Step 4: G's loss.
+        loss, d_logits = generator_loss(logits, self.loss)
+        # The gradient flows back through D to its input; D's own parameter gradients
+        # are discarded, so the generator's update never changes D.
+        d_fake, _ = self.D.backward(d_logits, d_cache)
+        _, grads = self.G.backward(d_fake, g_cache)
+        # Step 5: update G.
+        self.g_opt.step(grads)
+        return loss
+
+    def train_step(self, real: np.ndarray) -> StepStats:
+        """One step of section 3.3 (step 9 is the caller's loop around this method)."""
+        real = np.asarray(real)
+        if real.ndim != 2 or real.dtype != self.dtype:
+            raise ValueError(
+                f"GAN.train_step: expected a 2-D {self.dtype} batch (N, features), got "
+                f"shape {real.shape} dtype {real.dtype}"
+            )
+        n = real.shape[0]
+        if self.order == "g_first":
+            g_loss = self.g_step(n)
+        for _ in range(self.d_steps):
+            d_loss, d_real, d_fake = self.d_step(real)
+        if self.order == "d_first":
+            g_loss = self.g_step(n)
+        return StepStats(d_loss, g_loss, d_real, d_fake)

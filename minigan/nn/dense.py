@@ -1,0 +1,70 @@
+"""Fully connected layer: ``y = x @ W + b`` (``tf.layers.dense`` in the article's code)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .init import Initializer, get_initializer
+from .module import Module, check_input
+
+
+def as_generator(rng: np.random.Generator | int | None) -> np.random.Generator:
+    """Accept a Generator, a seed, or None (fresh entropy) and return a Generator."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    return np.random.default_rng(rng)
+
+
+class Dense(Module):
+    """Affine map ``y = x @ W + b``.
+
+    Shapes: ``x`` (N, in_features) -> ``y`` (N, out_features); ``W`` (in, out); ``b`` (out,).
+
+    Backward, with upstream gradient ``dy = dL/dy`` of shape (N, out)::
+
+        dL/dx = dy @ W.T          (N, in)
+        dL/dW = x.T @ dy          (in, out)
+        dL/db = sum over rows dy  (out,)
+
+    The cache is ``x`` itself (no copy).  ``W`` is initialised by ``init`` (default:
+    Glorot-uniform, TF1's default) and ``b`` is zero.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        *,
+        init: str | Initializer = "glorot_uniform",
+        dtype=np.float32,
+        rng: np.random.Generator | int | None = None,
+    ):
+        for name, value in (("in_features", in_features), ("out_features", out_features)):
+            if not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"Dense: {name} must be a positive integer, got {value!r}")
+        self.dtype = np.dtype(dtype)
+        if self.dtype.kind != "f":
+            raise ValueError(f"Dense: dtype must be a floating type, got {self.dtype}")
+        self.in_features = int(in_features)
+        self.out_features = int(out_features)
+        self.init = get_initializer(init)
+        self.W = self.init((self.in_features, self.out_features), as_generator(rng), self.dtype)
+        self.b = np.zeros(self.out_features, dtype=self.dtype)
+
+    def __repr__(self) -> str:
+        return f"Dense({self.in_features} -> {self.out_features})"
+
+    def params(self) -> dict[str, np.ndarray]:
+        return {"W": self.W, "b": self.b}
+
+    def forward(self, x):
+        check_input(self, x, self.in_features, self.dtype)
+        y = x @ self.W
+        y += self.b
+        return y, x
+
+    def backward(self, dy, cache):
+        x = cache
+        dx = dy @ self.W.T
+        grads = {"W": x.T @ dy, "b": dy.sum(axis=0)}
+        return dx, grads

@@ -1,0 +1,66 @@
+"""The module protocol every layer in minigan follows (and every learner's layer can).
+
+::
+
+    y, cache = m.forward(x)          # pure: nothing about this call is kept on m
+    dx, grads = m.backward(dy, cache) # grads has exactly the keys of m.params()
+    y = m(x)                          # inference shortcut
+    m.params()                        # {name: live ndarray}, updated in place by optimisers
+
+Caches are *returned* rather than stored on ``self`` so that one module can be run on
+two batches (a real and a fake one, as the discriminator is in every GAN step) and both
+backward passes still use their own activations.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Module:
+    """Base class: subclasses implement :meth:`forward` and :meth:`backward`.
+
+    A module owns its parameters (``params()``) and nothing else that changes between
+    calls.  ``backward`` must not modify ``dy`` or anything inside ``cache``.
+    """
+
+    def params(self) -> dict[str, np.ndarray]:
+        """Name -> parameter array.  The arrays are the live ones, not copies."""
+        return {}
+
+    def forward(self, x: np.ndarray) -> tuple[np.ndarray, object]:
+        raise NotImplementedError
+
+    def backward(self, dy: np.ndarray, cache: object) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        raise NotImplementedError
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.forward(x)[0]
+
+    def num_params(self) -> int:
+        """Total number of scalar parameters."""
+        return sum(p.size for p in self.params().values())
+
+
+def check_input(module: Module, x: object, features: int | None = None, dtype=None) -> None:
+    """Raise ``ValueError`` naming ``module`` unless ``x`` is a 2-D floating array.
+
+    ``features`` (if given) is the required size of axis 1 and ``dtype`` (if given) the
+    required dtype.  The message states what was expected and what was received.
+    """
+    if not isinstance(x, np.ndarray):
+        raise ValueError(f"{module!r}: expected a NumPy array, got {type(x).__name__}")
+    if x.ndim != 2:
+        want = f"(batch, {features})" if features is not None else "(batch, features)"
+        raise ValueError(f"{module!r}: expected a 2-D input of shape {want}, got shape {x.shape}")
+    if x.dtype.kind != "f":
+        raise ValueError(f"{module!r}: expected a floating-point input, got dtype {x.dtype}")
+    if features is not None and x.shape[1] != features:
+        raise ValueError(
+            f"{module!r}: expected input of shape (batch, {features}), got shape {x.shape}"
+        )
+    if dtype is not None and x.dtype != dtype:
+        raise ValueError(
+            f"{module!r}: expected {np.dtype(dtype).name} input (the layer's dtype), got "
+            f"{x.dtype}; convert with x.astype(np.{np.dtype(dtype).name})"
+        )

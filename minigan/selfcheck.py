@@ -1,0 +1,81 @@
+"""Gradient checks of everything minigan ships, as one report (``minigan gradcheck``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import losses
+from .gan import build_discriminator, build_generator
+from .gradcheck import GradCheckReport, check_function, check_loss, check_module
+from .nn import Dense, LeakyReLU, ReLU, Sequential, Sigmoid, Tanh
+
+
+def away_from_zero(x: np.ndarray, margin: float = 1e-3) -> np.ndarray:
+    """Push entries with |x| < margin out to +-margin (keeps points off the ReLU kink)."""
+    return np.where(np.abs(x) < margin, np.copysign(margin, x), x)
+
+
+def generator_through_discriminator(G, D, z: np.ndarray, kind: str):
+    """Loss of G (kind) through D at noise z, and its gradient w.r.t. G's parameters.
+
+    Returns ``(f, grads)`` where ``f()`` recomputes the loss from the live parameters.
+    """
+    def f():
+        return losses.generator_loss(D(G(z)), kind)[0]
+
+    fake, g_cache = G.forward(z)
+    logits, d_cache = D.forward(fake)
+    _, d_logits = losses.generator_loss(logits, kind)
+    d_fake, _ = D.backward(d_logits, d_cache)
+    _, grads = G.backward(d_fake, g_cache)
+    return f, grads
+
+
+def discriminator_real_and_fake(D, real: np.ndarray, fake: np.ndarray):
+    """D's loss with a real and a fake pass in one step, and its gradient w.r.t. D's parameters."""
+    def f():
+        return losses.discriminator_loss(D(real), D(fake))[0]
+
+    real_logits, real_cache = D.forward(real)
+    fake_logits, fake_cache = D.forward(fake)
+    _, d_real, d_fake = losses.discriminator_loss(real_logits, fake_logits)
+    _, g_real = D.backward(d_real, real_cache)
+    _, g_fake = D.backward(d_fake, fake_cache)
+    return f, {k: g_real[k] + g_fake[k] for k in g_real}
+
+
+def run_all(seed: int = 0, tol: float = 1e-7) -> GradCheckReport:
+    rng = np.random.default_rng(seed)
+    f64 = np.float64
+    report = GradCheckReport("minigan gradcheck: every backward pass vs central differences", tol)
+
+    x = away_from_zero(rng.standard_normal((6, 5)))
+    modules = {
+        "Dense": (Dense(5, 4, dtype=f64, rng=rng), x),
+        "LeakyReLU": (LeakyReLU(0.2), x),
+        "ReLU": (ReLU(), x),
+        "Tanh": (Tanh(), x),
+        "Sigmoid": (Sigmoid(), x),
+        "Sequential": (Sequential(Dense(5, 7, dtype=f64, rng=rng), LeakyReLU(), Dense(7, 3, dtype=f64, rng=rng),
+                                  Tanh()), x),
+    }
+    for name, (module, inp) in modules.items():
+        report.extend(check_module(module, inp, rng=rng), prefix=f"{name}: ")
+
+    logits = rng.standard_normal((8, 1)) * 3
+    targets = rng.random((8, 1))
+    report.extend(check_loss(losses.bce_with_logits, logits, targets), prefix="")
+    report.extend(check_loss(losses.discriminator_loss, logits, rng.standard_normal((5, 1))), prefix="")
+    for kind in losses.GENERATOR_LOSSES:
+        report.extend(check_loss(losses.generator_loss, logits, kind=kind), prefix=f"[{kind}] ")
+
+    G = build_generator(4, (6, 5), 3, dtype=f64, rng=rng)
+    D = build_discriminator(3, (5, 4), dtype=f64, rng=rng)
+    z = rng.standard_normal((7, 4))
+    for kind in losses.GENERATOR_LOSSES:
+        f, grads = generator_through_discriminator(G, D, z, kind)
+        report.extend(check_function(f, G.params(), grads, title=""), prefix=f"G through D [{kind}]: G.")
+    real, fake = rng.uniform(-1, 1, (6, 3)), G(z)
+    f, grads = discriminator_real_and_fake(D, real, fake)
+    report.extend(check_function(f, D.params(), grads, title=""), prefix="D on real + fake: D.")
+    return report
