@@ -149,6 +149,11 @@ class GAN:
         n = real.shape[0]
         # Steps 1-2: noise -> generated images (no generator gradient needed here).
         fake = self.G(self.sample_noise(n))
+        if fake.shape[1:] != real.shape[1:]:
+            raise ValueError(
+                f"GAN: the real batch has {real.shape[1]} features per sample but the generator "
+                f"makes {fake.shape[1]}"
+            )
         # Step 6: real and generated images go through D together.  D has no
         # batch-dependent layer, so one pass over the stacked batch is the same maths
         # as two passes, with half the per-call overhead.
