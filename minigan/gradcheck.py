@@ -189,7 +189,7 @@ class GradCheckReport:
 
     __repr__ = __str__
 
-    def extend(self, other: "GradCheckReport", prefix: str = "") -> None:
+    def extend(self, other: GradCheckReport, prefix: str = "") -> None:
         for r in other.rows:
             self.rows.append(CheckRow(prefix + r.name, r.shape, r.error, r.passed, r.note))
 

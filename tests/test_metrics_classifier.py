@@ -7,8 +7,16 @@ import pytest
 
 from minigan.data import load
 from minigan.gradcheck import check_loss
-from minigan.metrics import (MLPClassifier, class_scores, confidence_score, detection_accuracy, histogram_kl,
-                             memorisation, nearest_distances, softmax_cross_entropy)
+from minigan.metrics import (
+    MLPClassifier,
+    class_scores,
+    confidence_score,
+    detection_accuracy,
+    histogram_kl,
+    memorisation,
+    nearest_distances,
+    softmax_cross_entropy,
+)
 
 
 def test_softmax_cross_entropy_gradient_and_value():

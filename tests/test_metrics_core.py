@@ -5,8 +5,14 @@ import math
 import numpy as np
 import pytest
 
-from minigan.metrics import (frechet_distance, frechet_distance_gaussians, mode_coverage, parzen_evaluate,
-                             parzen_log_likelihood, sqrtm_psd)
+from minigan.metrics import (
+    frechet_distance,
+    frechet_distance_gaussians,
+    mode_coverage,
+    parzen_evaluate,
+    parzen_log_likelihood,
+    sqrtm_psd,
+)
 
 RING = np.array([[math.cos(2 * math.pi * k / 8), math.sin(2 * math.pi * k / 8)] for k in range(8)])
 

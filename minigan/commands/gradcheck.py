@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
-
 from ..errors import MiniganError
 
 NAME = "gradcheck"

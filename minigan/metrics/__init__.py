@@ -3,11 +3,11 @@ memorisation (copy-paste) and detectability."""
 
 from .classifier import MLPClassifier, softmax_cross_entropy
 from .coverage import ModeCoverage, mode_coverage, nearest_centre
-from .frechet import frechet_distance, frechet_distance_gaussians, sqrtm_psd
-from .scores import ClassScores, class_scores, confidence_score, histogram_kl
 from .detection import detection_accuracy
+from .frechet import frechet_distance, frechet_distance_gaussians, sqrtm_psd
 from .memorisation import Memorisation, memorisation, nearest_distances
 from .parzen import SIGMAS, ParzenResult, parzen_evaluate, parzen_log_likelihood, select_sigma
+from .scores import ClassScores, class_scores, confidence_score, histogram_kl
 
 __all__ = [
     "ClassScores", "MLPClassifier", "Memorisation", "class_scores", "confidence_score", "detection_accuracy",

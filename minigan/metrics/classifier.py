@@ -50,7 +50,7 @@ class MLPClassifier:
         self.n_classes = n_classes
 
     def fit(self, x: np.ndarray, y: np.ndarray, *, epochs: int = 10, batch_size: int = 64,
-            lr: float = 1e-3) -> "MLPClassifier":
+            lr: float = 1e-3) -> MLPClassifier:
         params = {**{f"body.{k}": v for k, v in self.body.params().items()},
                   **{f"head.{k}": v for k, v in self.head.params().items()}}
         opt = Adam(params, lr=lr, betas=(0.9, 0.999))
