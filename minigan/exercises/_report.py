@@ -1,0 +1,471 @@
+"""The graded result, the safe runner that fills it, and helpers shared by the checkers.
+
+Every check is a function that returns a short ``detail`` string when it passes and
+raises :class:`Failure` (a detail plus a *hint* naming the likely mistake) when it does
+not.  :class:`Session` runs each check, turning any exception the learner's code raises
+into a failed row, so ``check(...)`` never raises in a notebook.
+"""
+
+from __future__ import annotations
+
+import html
+import warnings
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..gradcheck import central_differences, gradient_error
+
+PASS, FAIL, SKIP = "pass", "FAIL", "skip"
+
+#: hint shown once, for the first check that meets an unfinished ``# TODO``
+TODO_HINT = "Not implemented yet: replace the `raise NotImplementedError` under each # TODO, then run the cell again."
+
+
+@dataclass
+class Row:
+    """One graded check: its name, status (pass / FAIL / skip), what was measured, and
+    (on failure) a hint naming the likely mistake."""
+
+    name: str
+    status: str
+    detail: str = ""
+    hint: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.status == PASS
+
+
+@dataclass
+class ExerciseResult:
+    """What :func:`minigan.exercises.check` returns: truthy iff every check passed.
+
+    ``str(result)`` (or just displaying it in a notebook) is the report; ``hints`` lists
+    the hints of the failed checks; ``rows`` holds every check.
+    """
+
+    exercise: str
+    description: str
+    rows: list[Row] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.rows) and not any(r.status == FAIL for r in self.rows) and any(r.passed for r in self.rows)
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    @property
+    def failed(self) -> list[Row]:
+        return [r for r in self.rows if r.status == FAIL]
+
+    @property
+    def hints(self) -> list[str]:
+        """The hints of the failed checks, in order (one per distinct hint)."""
+        seen: list[str] = []
+        for r in self.failed:
+            if r.hint and r.hint not in seen:
+                seen.append(r.hint)
+        return seen
+
+    def add(self, name: str, status: str, detail: str = "", hint: str = "") -> Row:
+        row = Row(name, status, detail, hint)
+        self.rows.append(row)
+        return row
+
+    def verdict(self) -> str:
+        n_pass = sum(r.passed for r in self.rows)
+        n_fail = len(self.failed)
+        if self.passed:
+            return f"PASSED: all {n_pass} checks passed."
+        if self.rows and all(r.detail.startswith("not implemented yet") for r in self.failed):
+            return f"NOT DONE YET: {n_pass} passed, {n_fail} not implemented."
+        return f"FAILED: {n_fail} of {n_pass + n_fail} checks failed."
+
+    def __str__(self) -> str:
+        lines = [f"check({self.exercise!r}): {self.description}"]
+        width = max((len(r.name) for r in self.rows), default=0)
+        for r, detail, hint in self._display():
+            mark = {PASS: "[pass]", FAIL: "[FAIL]", SKIP: "[skip]"}[r.status]
+            lines.append(f"  {mark} {r.name:<{width}}  {detail}".rstrip())
+            if hint:
+                lines.append(f"         hint: {hint}")
+        lines.append(self.verdict())
+        return "\n".join(lines)
+
+    def _display(self):
+        """(row, detail, hint) with repeats shortened: a detail or hint already shown for
+        an earlier failed row (e.g. the same exception from forward) is not repeated."""
+        details, hints = set(), set()
+        for r in self.rows:
+            detail, hint = r.detail, (r.hint if r.status == FAIL else "")
+            if r.status == FAIL:
+                if detail in details and detail != "not implemented yet":
+                    detail = "same error as above"
+                details.add(r.detail)
+                if hint in hints:
+                    hint = ""
+                hints.add(r.hint)
+            yield r, detail, hint
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(str(self))
+
+    def _repr_html_(self) -> str:
+        colour = {PASS: "#1a7f37", FAIL: "#cf222e", SKIP: "#6e7781"}
+        cells = []
+        for r, detail, hint in self._display():
+            hint = f"<br><i>hint: {html.escape(hint)}</i>" if hint else ""
+            cells.append(
+                f"<tr><td style='color:{colour[r.status]};font-weight:bold'>{r.status}</td>"
+                f"<td style='text-align:left'>{html.escape(r.name)}</td>"
+                f"<td style='text-align:left'>{html.escape(detail)}{hint}</td></tr>"
+            )
+        head = f"<b>check({html.escape(repr(self.exercise))})</b>: {html.escape(self.description)}"
+        return (f"<div>{head}<table>{''.join(cells)}</table><b>{html.escape(self.verdict())}</b></div>")
+
+
+class Failure(Exception):
+    """A check failed: ``detail`` says what was observed, ``hint`` the likely mistake."""
+
+    def __init__(self, detail: str, hint: str = ""):
+        super().__init__(detail)
+        self.detail = detail
+        self.hint = hint
+
+
+class Skipped(Exception):
+    """A check could not run for a reason that is not the learner's mistake."""
+
+
+def describe(exc: BaseException) -> str:
+    """``"ValueError: message"`` on one line, shortened (``"forward raised ..."`` for the
+    learner's own code)."""
+    if isinstance(exc, _LearnerError):
+        return f"{exc.what} raised {describe(exc.original)}"
+    text = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
+    text = " ".join(text.split())
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+class Session:
+    """Runs checks one by one into an :class:`ExerciseResult`.
+
+    ``explain(exc)`` maps an exception raised by the learner's code to a hint (the
+    exercise's own diagnosis of, e.g., a matmul shape error).
+    """
+
+    def __init__(self, result: ExerciseResult, explain: Callable[[BaseException], str] | None = None):
+        self.result = result
+        self.explain = explain or (lambda exc: "")
+        self.todo_seen = False
+
+    def run(self, name: str, check: Callable[[], str]) -> bool:
+        """Run one check; record pass / FAIL / skip; return True if it passed."""
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with np.errstate(all="ignore"):
+                    detail = check()
+        except Failure as f:
+            self._fail(name, f.detail, f.hint)
+            return False
+        except Skipped as s:
+            self.result.add(name, SKIP, str(s))
+            return False
+        except NotImplementedError:
+            self._todo(name)
+            return False
+        except Exception as exc:  # the learner's code raised: report it, never crash
+            if _is_todo(exc):
+                self._todo(name)
+            else:
+                detail = describe(exc) if isinstance(exc, _LearnerError) else f"raised {describe(exc)}"
+                self._fail(name, detail, self.explain(exc) or _generic_hint(original(exc)))
+            return False
+        self.result.add(name, PASS, detail or "")
+        return True
+
+    def _todo(self, name: str) -> None:
+        self.result.add(name, FAIL, "not implemented yet", "" if self.todo_seen else TODO_HINT)
+        self.todo_seen = True
+
+    def _fail(self, name: str, detail: str, hint: str) -> None:
+        self.result.add(name, FAIL, detail, hint)
+
+
+def _is_todo(exc: BaseException) -> bool:
+    """A NotImplementedError, possibly re-raised or wrapped (e.g. by hypothesis)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, NotImplementedError):
+            return True
+        group = _group_members(exc)
+        if group:
+            return any(_is_todo(e) for e in group)
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _group_members(exc: BaseException) -> list:
+    """The members of an exception group (Python 3.11+ or the ``exceptiongroup`` backport)."""
+    members = getattr(exc, "exceptions", None)
+    if isinstance(members, (list, tuple)) and all(isinstance(e, BaseException) for e in members):
+        return list(members)
+    return []
+
+
+def _generic_hint(exc: BaseException) -> str:
+    text = str(exc)
+    if isinstance(exc, TypeError) and ("unpack" in text or "not iterable" in text):
+        return ("A function returned the wrong number of values: forward returns (y, cache), backward "
+                "returns (dx, grads), a loss returns (loss, dlogits).")
+    if isinstance(exc, FloatingPointError):
+        return "A floating-point overflow or invalid operation: see the extreme-input check."
+    return "Your code raised this exception; the message above says where to look."
+
+
+def call_learner(what: str, fn: Callable, *args, **kwargs):
+    """Call the learner's code, attaching ``what`` (e.g. "forward") to any exception."""
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError:
+        raise
+    except Failure:
+        raise
+    except Exception as exc:
+        if _is_todo(exc):
+            raise NotImplementedError(what) from exc
+        raise _LearnerError(what, exc) from exc
+
+
+class _LearnerError(Exception):
+    def __init__(self, what: str, exc: BaseException):
+        super().__init__(f"{what} raised {describe(exc)}")
+        self.what = what
+        self.original = exc
+
+    def __str__(self) -> str:
+        return f"in {self.what}: {describe(self.original)}"
+
+
+def original(exc: BaseException) -> BaseException:
+    return exc.original if isinstance(exc, _LearnerError) else exc
+
+
+# --------------------------------------------------------------------------------------
+# Arrays: snapshots (for "no mutation"), comparisons, formatting.
+
+def snapshot(obj):
+    """Deep copy of every ndarray inside ``obj`` (tuples, lists, dicts of arrays)."""
+    if isinstance(obj, np.ndarray):
+        return obj.copy()
+    if isinstance(obj, list):
+        return [snapshot(o) for o in obj]
+    if isinstance(obj, tuple):
+        return tuple(snapshot(o) for o in obj)
+    if isinstance(obj, dict):
+        return {k: snapshot(v) for k, v in obj.items()}
+    return obj
+
+
+def changed(before, after) -> bool:
+    """True if some array in ``after`` no longer equals its copy in ``before``."""
+    if isinstance(before, np.ndarray):
+        return not (isinstance(after, np.ndarray) and before.shape == after.shape
+                    and np.array_equal(before, after, equal_nan=True))
+    if isinstance(before, (tuple, list)):
+        return len(before) != len(after) or any(changed(b, a) for b, a in zip(before, after))
+    if isinstance(before, dict):
+        return any(changed(v, after.get(k)) for k, v in before.items())
+    return False
+
+
+def as_float_array(value, what: str) -> np.ndarray:
+    """``value`` as an ndarray, or :class:`Failure` if it is not a floating array."""
+    if value is None:
+        raise Failure(f"{what} is None", f"Return {what} as a NumPy array; it is missing (None).")
+    if not isinstance(value, np.ndarray):
+        raise Failure(f"{what} is a {type(value).__name__}, not a NumPy array",
+                      f"Return {what} as a NumPy array (got {type(value).__name__}).")
+    if value.dtype.kind != "f":
+        raise Failure(f"{what} has dtype {value.dtype}", f"{what} must be a floating-point array.")
+    return value
+
+
+def close(actual, expected, dtype) -> bool:
+    """Agreement to the precision of ``dtype``, judged relative to the largest entry."""
+    a = np.asarray(actual, dtype=np.float64)
+    e = np.asarray(expected, dtype=np.float64)
+    if a.shape != e.shape:
+        return False
+    if not np.array_equal(np.isfinite(a), np.isfinite(e)):
+        return False
+    fin = np.isfinite(e)
+    if not np.array_equal(a[~fin], e[~fin]):
+        return False
+    a, e = a[fin], e[fin]
+    if a.size == 0:
+        return True
+    rtol, atol = (1e-4, 1e-5) if np.dtype(dtype) == np.float32 else (1e-9, 1e-12)
+    scale = max(1.0, float(np.max(np.abs(e))))
+    return bool(np.all(np.abs(a - e) <= rtol * np.abs(e) + atol * scale))
+
+
+def same(a, b, rtol: float = 1e-7) -> bool:
+    """Equal up to rounding (float64 checks): relative to the larger array's scale."""
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape or not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+        return False
+    scale = max(float(np.max(np.abs(a), initial=0.0)), float(np.max(np.abs(b), initial=0.0)))
+    if scale == 0.0:
+        return True
+    return bool(np.max(np.abs(a - b)) <= rtol * scale)
+
+
+def shape_str(shape) -> str:
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+# --------------------------------------------------------------------------------------
+# Gradients: finite differences and the diagnosis of a mismatch.
+
+TOL = 1e-7
+
+
+def numeric_gradient(f: Callable[[], np.ndarray | float], array: np.ndarray, df: np.ndarray | None = None):
+    """``(grad, noise)`` of ``sum(f() * df)`` (or scalar ``f()``) w.r.t. the live ``array``.
+
+    The same stencil as :func:`minigan.gradcheck.check_module`: fourth order, steps
+    ``1e-4 * max(1, |x_i|)``; ``noise`` bounds the rounding error of each entry.
+    """
+    grad, noise = central_differences(lambda _: f(), array, 1e-4, df, relative_step=True, order=4)
+    return grad.reshape(array.shape), noise.reshape(array.shape)
+
+
+@dataclass
+class Probe:
+    """A specific wrong formula: if the learner's gradient equals ``value``, say ``hint``."""
+
+    value: object
+    hint: str
+
+
+def diagnose_gradient(what: str, analytic, numeric: np.ndarray, noise: np.ndarray, reference: np.ndarray, *,
+                      n: int | None = None, probes: Iterable[Probe] = (),
+                      shape_hints: dict | None = None, scale_hints: dict | None = None,
+                      forward: str = "forward") -> str:
+    """Pass (return a detail) or raise :class:`Failure` with the most specific hint.
+
+    ``numeric`` is the finite-difference gradient (what decides pass / fail);
+    ``reference`` the exact correct gradient for the same inputs (what the diagnosis
+    compares against).  In order: wrong type or shape (``shape_hints`` maps a wrong
+    shape to its hint), NaN / inf, each ``probe`` (a specific wrong formula), then a
+    constant factor between analytic and reference: -1 (sign), ``n`` (a missing 1/N),
+    ``1/n`` (a spurious 1/N), 0 (nothing flows back), or any other constant.
+    """
+    analytic = as_float_array(analytic, what)
+    if analytic.shape != numeric.shape:
+        hint = (shape_hints or {}).get(tuple(analytic.shape))
+        raise Failure(f"{what} has shape {shape_str(analytic.shape)}, expected {shape_str(numeric.shape)}",
+                      hint or f"{what} must have the shape of the array it is the gradient of, "
+                              f"{shape_str(numeric.shape)}.")
+    if not np.all(np.isfinite(analytic)):
+        raise Failure(f"{what} contains NaN or inf",
+                      f"{what} is not finite: some operation overflowed or divided by zero.")
+    error = gradient_error(analytic, numeric, noise, TOL)
+    if error < TOL:
+        return f"max rel error {error:.1e} vs finite differences"
+    detail = f"max rel error {error:.1e} vs finite differences"
+    for probe in probes:
+        value = probe.value() if callable(probe.value) else probe.value
+        if value is not None and np.shape(value) == analytic.shape and same(analytic, value):
+            raise Failure(detail, probe.hint)
+    ref = np.asarray(reference, dtype=np.float64)
+    a = analytic.astype(np.float64)
+    if same(a, ref):
+        raise Failure(detail, f"{what} is right for the intended {forward}, but your {forward} computes something "
+                              f"else, so finite differences of it disagree: fix the {forward} first (see its check).")
+    hints = {-1.0: f"Sign flipped: {what} is exactly minus the correct gradient (check the sign of each term).",
+             0.0: f"{what} is zero: nothing flows back (is dy multiplied in? is the right array returned?)."}
+    if n is not None and n > 1:
+        hints[float(n)] = (f"Missing 1/N: {what} is N = {n} times the numerical gradient: the loss is a mean, "
+                           "so its gradient is divided by N.")
+        hints[1.0 / n] = (f"Extra 1/N: {what} is the numerical gradient divided by N = {n}: only the loss "
+                          "averages over the batch; a layer's backward never divides by N.")
+    hints.update(scale_hints or {})
+    denom = float(np.sum(ref * ref))
+    if denom > 0:
+        c = float(np.sum(a * ref)) / denom
+        if same(a, c * ref, 1e-6):
+            for factor, hint in hints.items():
+                if abs(c - factor) <= 1e-6 * max(1.0, abs(factor)):
+                    raise Failure(detail, hint)
+            raise Failure(detail, f"{what} is the correct gradient times a constant {c:.6g}: look for a "
+                                  "stray factor.")
+    if not np.any(a) and np.any(ref):
+        raise Failure(detail, hints[0.0])
+    raise Failure(detail, f"{what} disagrees with finite differences; re-derive it from the forward formula "
+                          "(the numerical gradient is what your forward pass implies).")
+
+
+# --------------------------------------------------------------------------------------
+# Property tests with hypothesis, run inside a check.
+
+def falsify(strategy, prop: Callable, *, max_examples: int) -> tuple[object, BaseException] | None:
+    """Run ``prop(example)`` on up to ``max_examples`` examples drawn from ``strategy``.
+
+    Returns None if it never raised, else ``(smallest failing example, its exception)``
+    after hypothesis has shrunk it.  Deterministic (derandomised), no example database,
+    no deadline, quiet.  :class:`Skipped` if hypothesis is not installed.
+    """
+    try:
+        from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+    except ImportError as exc:  # pragma: no cover - hypothesis is a dev dependency
+        raise Skipped("hypothesis is not installed (pip install hypothesis)") from exc
+    last: dict = {}
+
+    @settings(max_examples=max_examples, database=None, deadline=None, derandomize=True,
+              suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet, report_multiple_bugs=False,
+              phases=(Phase.explicit, Phase.generate, Phase.shrink))
+    @given(strategy)
+    def property_test(example):
+        last["example"] = example
+        prop(example)
+
+    try:
+        property_test()
+    except Exception as exc:
+        group = _group_members(exc)  # e.g. hypothesis' FlakyFailure wraps the learner's exception
+        return last.get("example"), group[0] if group else exc
+    return None
+
+
+def property_failure(example_text: str, exc: BaseException, explain: Callable[[BaseException], str]):
+    """Turn a falsified property into a :class:`Failure` (or re-raise a TODO)."""
+    if _is_todo(exc):
+        raise NotImplementedError from exc
+    if isinstance(exc, Failure):
+        return Failure(f"{example_text}: {exc.detail}", exc.hint)
+    orig = original(exc)
+    return Failure(f"{example_text}: {describe(exc)}", explain(orig) or _generic_hint(orig))
+
+
+def run_property(strategy, prop: Callable, describe_example: Callable, explain: Callable, *,
+                 max_examples: int, what: str) -> str:
+    found = falsify(strategy, prop, max_examples=max_examples)
+    if found is None:
+        return f"{max_examples} random cases: {what}"
+    example, exc = found
+    raise property_failure(describe_example(example), exc, explain)
+
+
+def dtype_name(dtype) -> str:
+    return np.dtype(dtype).name
