@@ -13,3 +13,15 @@ settings.register_profile("stress", max_examples=1000, deadline=None, suppress_h
 settings.register_profile("dev", max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
+
+
+def require(module: str, why: str):
+    """Import ``module`` for a test.  In CI (``CI`` set) a missing module is an error, so
+    nothing is silently skipped there; on a learner's machine the test skips with ``why``."""
+    import importlib
+
+    import pytest
+
+    if os.environ.get("CI"):
+        return importlib.import_module(module)
+    return pytest.importorskip(module, reason=why)

@@ -18,6 +18,8 @@ import pytest
 
 import minigan
 from minigan import exercises
+from conftest import require
+
 from minigan.exercises import EXERCISES, check
 from minigan.losses import bce_with_logits, generator_loss
 from minigan.nn import Dense, LeakyReLU, Sigmoid, Tanh
@@ -274,9 +276,9 @@ def test_committed_notebook_outputs_show_an_unanswered_exercise(path):
 
 @pytest.mark.parametrize("path", exercise_notebooks(), ids=lambda p: p.name)
 def test_notebook_runs_headless_without_errors(path):
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
-    pytest.importorskip("ipykernel")
+    why = "notebook tests need: pip install -e '.[dev]'"
+    nbformat, nbclient = require("nbformat", why), require("nbclient", why)
+    require("ipykernel", why)
     nb = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
                                      resources={"metadata": {"path": str(path.parent)}})

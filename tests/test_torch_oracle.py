@@ -6,20 +6,15 @@ PyTorch is a test-only dependency.  In CI (``CI`` set) a missing torch is an err
 a skip; on a learner's machine without it these tests skip and say why.
 """
 
-import os
-
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-if os.environ.get("CI"):
-    import torch  # noqa: F401  (CI must run these tests: fail loudly if torch is missing)
-else:
-    torch = pytest.importorskip("torch", reason="PyTorch is not installed: pip install torch==2.13.0")
+from conftest import require
 
-import torch  # noqa: E402,F811
-import torch.nn.functional as F  # noqa: E402
+torch = require("torch", "PyTorch is not installed: pip install torch==2.13.0")
+F = torch.nn.functional
 
 from minigan import build_discriminator, build_generator  # noqa: E402
 from minigan.gradcheck import away_from_kink  # noqa: E402
