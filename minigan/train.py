@@ -746,6 +746,22 @@ def read_run(run_dir: str | os.PathLike) -> tuple[Path, TrainConfig, dict[str, n
     return path.parent, config, arrays
 
 
+def load_networks(path):
+    """``(G, D, config, data_info)`` rebuilt from the checkpoint at ``path``."""
+    arrays = ckpt.load(path)
+    stored = ckpt.load_config(arrays)
+    try:
+        config = TrainConfig.from_dict(stored["config"])
+        data = stored["data"]
+        dim = int(data["dim"])
+        G, D = build_networks(config, dim, np.random.default_rng(0))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MiniganError(f"checkpoint {path} has no usable network configuration: {exc}") from None
+    ckpt.load_model("G", G, arrays)
+    ckpt.load_model("D", D, arrays)
+    return G, D, config, data
+
+
 def resume(run_dir: str | os.PathLike, *, progress="auto", handle_sigint: bool = True, data=None,
            **overrides) -> RunResult:
     """Continue the run in ``run_dir`` from its checkpoint, exactly where it stopped.

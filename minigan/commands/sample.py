@@ -29,29 +29,10 @@ def add_arguments(p):
     p.add_argument("--seed", type=int, default=0, help="seed of the noise z (default 0)")
 
 
-def load_networks(path):
-    """``(G, D, config, data_info)`` rebuilt from the checkpoint at ``path``."""
-    from .. import checkpoint as ckpt
-    from ..train import TrainConfig, build_networks
-
-    arrays = ckpt.load(path)
-    stored = ckpt.load_config(arrays)
-    try:
-        config = TrainConfig.from_dict(stored["config"])
-        data = stored["data"]
-        dim = int(data["dim"])
-        G, D = build_networks(config, dim, np.random.default_rng(0))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise MiniganError(f"checkpoint {path} has no usable network configuration: {exc}") from None
-    ckpt.load_model("G", G, arrays)
-    ckpt.load_model("D", D, arrays)
-    return G, D, config, data
-
-
 def run(args) -> int:
     from .. import viz
     from ..nn.activations import sigmoid
-    from ..train import make_noise
+    from ..train import load_networks, make_noise
 
     if not 1 <= args.n <= MAX_SAMPLES:
         raise MiniganError(f"-n must be between 1 and {MAX_SAMPLES}, got {args.n}")
