@@ -18,6 +18,7 @@ from .losses import GENERATOR_LOSSES, discriminator_loss, generator_loss
 from .nn import Dense, LeakyReLU, Sequential, Tanh
 from .nn.activations import sigmoid
 from .nn.dense import as_generator
+from .nn.module import backward
 from .optim import Adam, Optimizer
 
 NOISE_KINDS = ("gaussian", "uniform")
@@ -86,6 +87,27 @@ class StepStats:
         return asdict(self)
 
 
+_kept_freed_memory = False
+
+
+def keep_freed_memory() -> None:
+    """Make glibc's ``malloc`` keep freed blocks of up to 16 MiB in the process (once per process).
+
+    By default glibc hands a freed block of more than 128 KiB straight back to the
+    kernel, and the next step's arrays of that size arrive as fresh pages: one page
+    fault per 4 KiB, about 10 % of a step at batch 64.  glibc raises that threshold to
+    the size of the largest block freed so far, so allocating and freeing one 16 MiB
+    block once is enough.  Elsewhere this is a harmless allocation; setting
+    ``MALLOC_MMAP_THRESHOLD_`` in the environment turns glibc's adjustment off (and so
+    overrides this).
+    """
+    global _kept_freed_memory
+    if not _kept_freed_memory:
+        block = np.empty(4 * 2**20, dtype=np.float32)
+        del block
+        _kept_freed_memory = True
+
+
 def _param_dtype(model) -> np.dtype:
     params = model.params()
     if not params:
@@ -103,12 +125,20 @@ class GAN:
     according to ``order``: ``"d_first"`` (the article's code and Goodfellow et al.'s
     Algorithm 1) or ``"g_first"`` (section 3.3's numbering read literally).  ``noise`` is
     the distribution of z: ``"gaussian"`` (standard normal) or ``"uniform"`` on [-1, 1].
+    ``real_label`` below 1 is one-sided label smoothing of D's targets for real data.
     Optimisers default to Adam(lr=2e-4, betas=(0.5, 0.999)).
+
+    D may see the batch in packs (``minigan.nn.Pack``): its logits then have one row
+    per pack, and the real packs are the first half of them.
+
+    Every step allocates new arrays (caches and gradients are never reused, see
+    :mod:`minigan.nn.module`).  Constructing a GAN calls :func:`keep_freed_memory` once
+    per process, so that on Linux those arrays reuse memory the process already has.
     """
 
     def __init__(self, generator, discriminator, *, z_dim: int, g_optimizer: Optimizer | None = None,
                  d_optimizer: Optimizer | None = None, loss: str = "non_saturating", d_steps: int = 1,
-                 order: str = "d_first", noise: str = "gaussian", rng=None):
+                 order: str = "d_first", noise: str = "gaussian", real_label: float = 1.0, rng=None):
         if loss not in GENERATOR_LOSSES:
             raise ValueError(f"GAN: unknown loss {loss!r}; expected one of {GENERATOR_LOSSES}")
         if order not in ORDERS:
@@ -118,6 +148,9 @@ class GAN:
         if not isinstance(d_steps, (int, np.integer)) or d_steps < 1:
             raise ValueError(f"GAN: d_steps must be a positive integer, got {d_steps!r}")
         _check_sizes("GAN", z_dim=z_dim)
+        if not 0.0 < real_label <= 1.0:
+            raise ValueError(f"GAN: real_label must be in (0, 1], got {real_label!r}")
+        self.real_label = float(real_label)
         self.G, self.D = generator, discriminator
         self.z_dim, self.loss, self.d_steps, self.order, self.noise = int(z_dim), loss, int(d_steps), order, noise
         self.dtype = _param_dtype(generator)
@@ -126,6 +159,7 @@ class GAN:
         self.rng = as_generator(rng)
         self.g_opt = g_optimizer if g_optimizer is not None else Adam(generator.params())
         self.d_opt = d_optimizer if d_optimizer is not None else Adam(discriminator.params())
+        keep_freed_memory()
 
     # Step 1 of section 3.3: "random noise".
     def sample_noise(self, n: int) -> np.ndarray:
@@ -158,13 +192,16 @@ class GAN:
         # batch-dependent layer, so one pass over the stacked batch is the same maths
         # as two passes, with half the per-call overhead.
         logits, cache = self.D.forward(np.concatenate([real, fake]))
-        # Step 7: D's loss, BCE(D(x), 1) + BCE(D(G(z)), 0).
-        loss, d_real, d_fake = discriminator_loss(logits[:n], logits[n:])
-        _, grads = self.D.backward(np.concatenate([d_real, d_fake]), cache)
+        # Step 7: D's loss, BCE(D(x), 1) + BCE(D(G(z)), 0).  The real rows come first
+        # (one logit per sample, or per pack of samples).
+        half = logits.shape[0] // 2
+        loss, d_real, d_fake = discriminator_loss(logits[:half], logits[half:], self.real_label)
+        # D's input is data: its gradient would be thrown away, so it is not computed.
+        _, grads = backward(self.D, np.concatenate([d_real, d_fake]), cache, need_dx=False)
         # Step 8: update D.
         self.d_opt.step(grads)
         probs = sigmoid(logits)
-        return loss, float(probs[:n].mean()), float(probs[n:].mean())
+        return loss, float(probs[:half].sum()) / half, float(probs[half:].sum()) / half
 
     def g_step(self, n: int) -> float:
         """One generator update on a fresh batch of n noise vectors; returns the G loss."""
@@ -174,10 +211,11 @@ class GAN:
         logits, d_cache = self.D.forward(fake)
         # Step 4: G's loss.
         loss, d_logits = generator_loss(logits, self.loss)
-        # The gradient flows back through D to its input; D's own parameter gradients
-        # are discarded, so the generator's update never changes D.
-        d_fake, _ = self.D.backward(d_logits, d_cache)
-        _, grads = self.G.backward(d_fake, g_cache)
+        # The gradient flows back through D to its input.  D's own parameter gradients
+        # are not needed (the generator's update never changes D), so D skips them,
+        # as G skips the gradient with respect to z.
+        d_fake, _ = backward(self.D, d_logits, d_cache, need_grads=False)
+        _, grads = backward(self.G, d_fake, g_cache, need_dx=False)
         # Step 5: update G.
         self.g_opt.step(grads)
         return loss

@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .nn.activations import sigmoid
-
 GENERATOR_LOSSES = ("non_saturating", "minimax")
 
 
@@ -66,20 +64,30 @@ def bce_with_logits(logits: np.ndarray, targets) -> tuple[float, np.ndarray]:
             f"bce_with_logits: targets of shape {y.shape} do not match logits of shape {z.shape}"
         )
     n = z.size
-    loss = float(np.mean(softplus(z) - z * y))
-    dz = sigmoid(z) - y
+    e = np.exp(-np.abs(z))  # in (0, 1]: never overflows; shared by the loss and sigmoid(z)
+    loss = float((np.maximum(z, 0) + np.log1p(e) - z * y).sum()) / n
+    dz = np.where(z >= 0, 1, e)  # sigmoid(z) = dz / (1 + e), as in minigan.nn.sigmoid
+    dz /= 1 + e
+    dz -= y
     dz /= n
     return loss, dz
 
 
-def discriminator_loss(real_logits: np.ndarray, fake_logits: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+def discriminator_loss(real_logits: np.ndarray, fake_logits: np.ndarray,
+                       real_label: float = 1.0) -> tuple[float, np.ndarray, np.ndarray]:
     """D's loss ``BCE(D(x), 1) + BCE(D(G(z)), 0)`` (each term a mean over its own batch).
 
     This is minus the value function V(D, G), i.e. the article's ``L_D`` (section 3.4)
     with its sign corrected, and exactly the loss of the article's code (section 4.3).
     Returns ``(loss, d_real, d_fake)``: gradients w.r.t. each batch of logits.
+
+    ``real_label < 1`` is one-sided label smoothing (Salimans et al. 2016): real images
+    are labelled e.g. 0.9, so D is never rewarded for pushing D(x) all the way to 1 and
+    its gradient towards G's samples stays informative.  Fakes keep label 0.
     """
-    loss_real, d_real = bce_with_logits(real_logits, 1.0)
+    if not 0.0 < real_label <= 1.0:
+        raise ValueError(f"discriminator_loss: real_label must be in (0, 1], got {real_label}")
+    loss_real, d_real = bce_with_logits(real_logits, real_label)
     loss_fake, d_fake = bce_with_logits(fake_logits, 0.0)
     return loss_real + loss_fake, d_real, d_fake
 

@@ -25,8 +25,48 @@ def _check_nonneg(owner: str, **values: float) -> None:
             raise ValueError(f"{owner}: {name} must be a finite number >= 0, got {value!r}")
 
 
+def flat_buffer(arrays: list[np.ndarray]) -> np.ndarray | None:
+    """The 1-D array of which ``arrays`` are consecutive pieces, in order, or None.
+
+    :class:`~minigan.nn.Sequential` lays a network's parameters out this way.  Then one
+    array operation over the whole buffer updates every parameter at once: the same
+    arithmetic as a loop over the parameters, with a fraction of the NumPy calls.
+    """
+    base = arrays[0].base
+    if base is None or base.ndim != 1 or not base.flags.c_contiguous or base.size != sum(a.size for a in arrays):
+        return None
+    address = base.ctypes.data
+    for a in arrays:
+        if a.base is not base or a.dtype != base.dtype or not a.flags.c_contiguous or a.ctypes.data != address:
+            return None
+        address += a.nbytes
+    return base
+
+
+def _zeros_like(params: dict[str, np.ndarray], one_buffer: bool):
+    """Zero arrays shaped like ``params``, as ``(flat, {name: array})``.
+
+    With ``one_buffer`` the arrays are consecutive views of ``flat`` (laid out like the
+    parameters); otherwise they are separate arrays and ``flat`` is None.
+    """
+    if not one_buffer:
+        return None, {k: np.zeros_like(p) for k, p in params.items()}
+    flat = np.zeros(sum(p.size for p in params.values()), dtype=next(iter(params.values())).dtype)
+    views, offset = {}, 0
+    for k, p in params.items():
+        views[k] = flat[offset:offset + p.size].reshape(p.shape)
+        offset += p.size
+    return flat, views
+
+
 class Optimizer:
-    """Shared bookkeeping: the parameter dict, per-parameter buffers and state_dict."""
+    """Shared bookkeeping: the parameter dict, per-parameter buffers and state_dict.
+
+    A subclass writes its rule once, in :meth:`_update`, for arrays ``p, g`` of any
+    shape.  If the parameters are consecutive pieces of one array (see
+    :func:`flat_buffer`), :meth:`step` copies the gradients into one matching array and
+    calls ``_update`` once for the whole network; otherwise once per parameter.
+    """
 
     #: names of the hyperparameters stored in ``state_dict`` (numbers)
     hyperparameters: tuple[str, ...] = ()
@@ -41,8 +81,17 @@ class Optimizer:
                 raise ValueError(f"{type(self).__name__}: parameter {name!r} is not a floating-point array")
         self.params = params
         self.t = 0
-        self.state = {b: {k: np.zeros_like(p) for k, p in params.items()} for b in self.buffers}
-        self._scratch = {k: np.empty_like(p) for k, p in params.items()}
+        self._flat = flat_buffer(list(params.values()))
+        one = self._flat is not None
+        # state[buffer][name] are the arrays state_dict() reports; with one buffer they
+        # are views of _flat_state[buffer], which _update works on.
+        self.state, self._flat_state = {}, {}
+        for b in self.buffers:
+            self._flat_state[b], self.state[b] = _zeros_like(params, one)
+        # Scratch arrays: our own copy of the gradient (never modify the caller's), and
+        # one temporary for the update's intermediate results.
+        self._grad_flat, self._grad = _zeros_like(params, one)
+        self._tmp_flat, self._tmp = _zeros_like(params, one)
 
     def _check_grads(self, grads: dict[str, np.ndarray]) -> None:
         if grads.keys() != self.params.keys():
@@ -59,27 +108,35 @@ class Optimizer:
                     f"parameter has shape {self.params[k].shape}"
                 )
 
-    def _regularised(self, name: str, g: np.ndarray) -> np.ndarray:
-        """``g + weight_decay * p + l1 * sign(p)``, or ``g`` itself when both are 0."""
-        wd, l1 = self.weight_decay, self.l1
-        if not wd and not l1:
-            return g
-        p = self.params[name]
-        out = self._scratch[name]
-        np.copyto(out, g)
-        if wd:
-            out += wd * p
-        if l1:
-            out += l1 * np.sign(p)
-        return out
+    def _regularise(self, p: np.ndarray, g: np.ndarray) -> None:
+        """``g += weight_decay * p + l1 * sign(p)`` in place (``g`` is the optimiser's own copy)."""
+        if self.weight_decay:
+            g += self.weight_decay * p
+        if self.l1:
+            g += self.l1 * np.sign(p)
 
     def step(self, grads: dict[str, np.ndarray]) -> None:
+        """One update of every parameter from ``grads`` (same names and shapes; not modified)."""
         self._check_grads(grads)
         self.t += 1
+        if self._flat is not None:
+            for name, g in grads.items():
+                np.copyto(self._grad[name], g)
+            self._regularise(self._flat, self._grad_flat)
+            self._update(self._flat, self._grad_flat, self._flat_state, self._tmp_flat)
+            return
         for name, p in self.params.items():
-            self._update(name, p, self._regularised(name, grads[name]))
+            g = grads[name]
+            if self.weight_decay or self.l1:
+                own = self._grad[name]
+                np.copyto(own, g)
+                self._regularise(p, own)
+                g = own
+            self._update(p, g, {b: self.state[b][name] for b in self.buffers}, self._tmp[name])
 
-    def _update(self, name: str, p: np.ndarray, g: np.ndarray) -> None:
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], tmp: np.ndarray) -> None:
+        """Update ``p`` in place from gradient ``g``; ``state`` holds this rule's buffers
+        (same shape as ``p``) and ``tmp`` is scratch space of that shape."""
         raise NotImplementedError
 
     def state_dict(self) -> dict[str, float | int | np.ndarray]:
@@ -141,17 +198,19 @@ class SGD(Optimizer):
         self.buffers = ("velocity",) if momentum else ()
         super().__init__(params)
 
-    def _update(self, name, p, g):
+    def _update(self, p, g, state, tmp):
+        direction = g
         if self.momentum:
-            v = self.state["velocity"][name]
+            v = state["velocity"]
             v *= self.momentum
             v += g
+            direction = v
             if self.nesterov:
-                p -= self.lr * (g + self.momentum * v)
-            else:
-                p -= self.lr * v
-        else:
-            p -= self.lr * g
+                np.multiply(v, self.momentum, out=tmp)
+                tmp += g
+                direction = tmp
+        np.multiply(direction, self.lr, out=tmp)
+        p -= tmp
 
 
 class Adam(Optimizer):
@@ -184,12 +243,11 @@ class Adam(Optimizer):
         self.beta1, self.beta2 = float(betas[0]), float(betas[1])
         self.weight_decay, self.l1 = float(weight_decay), float(l1)
         super().__init__(params)
-        self._tmp = {k: np.empty_like(p) for k, p in params.items()}
 
-    def _update(self, name, p, g):
+    def _update(self, p, g, state, tmp):
         b1, b2, t = self.beta1, self.beta2, self.t
         c1, c2 = 1.0 - b1**t, 1.0 - b2**t
-        m, v, tmp = self.state["m"][name], self.state["v"][name], self._tmp[name]
+        m, v = state["m"], state["v"]
         m *= b1
         np.multiply(g, 1.0 - b1, out=tmp)
         m += tmp

@@ -15,7 +15,7 @@ from ..errors import MiniganError
 
 NAME = "train"
 HELP = ("train the article's GAN (default: its 100-128-128-128-784 generator on the bundled MNIST digits, "
-        "65 epochs, under a minute on 2 cores)")
+        "about 20,000 steps, about two minutes on 2 cores)")
 
 EPILOG = """\
 outputs (in --out DIR, default runs/<dataset>-<YYYYmmdd-HHMMSS>):
@@ -56,14 +56,18 @@ def add_arguments(p):
     d.add_argument("--data-dir", metavar="DIR", help="cache directory of downloaded data sets")
     length = d.add_mutually_exclusive_group()
     length.add_argument("--epochs", type=int, metavar="E",
-                        help="passes over the training set (default: about 4,000 steps for images, "
-                             "10,000 for toy sets; mnist5k: 65 epochs)")
+                        help="passes over the training set (default: about 20,000 steps for images, "
+                             "10,000 for toy sets; mnist5k: 323 epochs)")
     length.add_argument("--steps", type=int, metavar="S", help="train for S steps in total instead of --epochs")
     d.add_argument("--batch-size", type=int, metavar="B", help="real examples per D update (default 64)")
 
     o = p.add_argument_group("optimisation")
     o.add_argument("--optimizer", choices=OPTIMIZERS, help="adam (default) or sgd, for both networks")
-    o.add_argument("--lr", type=float, help="learning rate (default 2e-4)")
+    o.add_argument("--lr", type=float, help="D's learning rate (default 2e-4)")
+    o.add_argument("--g-lr", type=float, metavar="LR", help="G's learning rate (default: twice --lr)")
+    o.add_argument("--real-label", type=float, metavar="Y",
+                   help="D's target for real data: 0.9 (default) is one-sided label smoothing, "
+                        "1.0 the article's code")
     o.add_argument("--beta1", type=float, help="Adam's beta1 (default 0.5)")
     o.add_argument("--beta2", type=float, help="Adam's beta2 (default 0.999)")
     o.add_argument("--momentum", type=float, help="SGD's momentum (default 0)")
@@ -73,6 +77,8 @@ def add_arguments(p):
     o.add_argument("--d-steps", type=int, metavar="K",
                    help="discriminator updates per generator update, each on its own real batch (default 1)")
     o.add_argument("--order", choices=ORDERS, help="d_first (default, the article's code) or g_first")
+    o.add_argument("--pack", type=int, metavar="M",
+                   help="PacGAN packing: D judges M samples at once, all real or all fake (default 1)")
 
     m = p.add_argument_group("model")
     m.add_argument("--z-dim", type=int, metavar="Z", help="noise dimension (default 100)")
@@ -93,9 +99,9 @@ def add_arguments(p):
     r.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
 
 
-CONFIG_OPTIONS = ("dataset", "n", "data_dir", "epochs", "steps", "batch_size", "optimizer", "lr", "beta1", "beta2",
-                  "momentum", "weight_decay", "l1", "loss", "d_steps", "order", "z_dim", "hidden", "alpha", "noise",
-                  "output", "seed", "sample_every", "checkpoint_every")
+CONFIG_OPTIONS = ("dataset", "n", "data_dir", "epochs", "steps", "batch_size", "optimizer", "lr", "g_lr", "beta1",
+                  "beta2", "momentum", "weight_decay", "l1", "loss", "d_steps", "order", "real_label", "pack",
+                  "z_dim", "hidden", "alpha", "noise", "output", "seed", "sample_every", "checkpoint_every")
 
 
 def run(args) -> int:

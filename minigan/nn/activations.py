@@ -15,8 +15,11 @@ class LeakyReLU(Module):
     """``f(x) = x`` for x > 0, ``alpha * x`` otherwise; ``f'(x) = 1`` or ``alpha``.
 
     ``alpha = 0.2`` is the default of ``tf.nn.leaky_relu`` used in the article's code.
-    For 0 <= alpha <= 1, ``f(x) = max(x, alpha * x)``, which NumPy computes much faster
-    than ``np.where``.  Cache: ``x``.  (At x = 0 the derivative is taken as ``alpha``.)
+    For 0 <= alpha <= 1, ``f(x) = max(x, alpha * x)`` and ``f'(x) = max([x > 0], alpha)``
+    (``[x > 0]`` is 1 or 0).  Both are computed with plain arithmetic rather than
+    ``np.where``: a choice that depends on the sign of each entry is several times
+    slower on the random signs of real activations.  Cache: ``x``.  (At x = 0 the
+    derivative is taken as ``alpha``.)
     """
 
     def __init__(self, alpha: float = 0.2):
@@ -29,11 +32,16 @@ class LeakyReLU(Module):
 
     def forward(self, x):
         check_input(self, x)
-        return np.maximum(x, self.alpha * x), x
+        y = x * self.alpha
+        np.maximum(y, x, out=y)
+        return y, x
 
     def backward(self, dy, cache):
         x = cache
-        return np.where(x > 0, dy, self.alpha * dy), {}
+        slope = (x > 0).astype(dy.dtype)
+        np.maximum(slope, self.alpha, out=slope)
+        slope *= dy
+        return slope, {}
 
 
 class ReLU(Module):
@@ -48,7 +56,9 @@ class ReLU(Module):
 
     def backward(self, dy, cache):
         x = cache
-        return np.where(x > 0, dy, 0), {}
+        dx = (x > 0).astype(dy.dtype)  # 1 or 0, faster than np.where (see LeakyReLU)
+        dx *= dy
+        return dx, {}
 
 
 class Tanh(Module):
@@ -67,7 +77,10 @@ class Tanh(Module):
 
     def backward(self, dy, cache):
         y = cache
-        return dy * (1 - y * y), {}
+        dx = y * y
+        np.subtract(1.0, dx, out=dx)
+        dx *= dy
+        return dx, {}
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:

@@ -26,9 +26,14 @@ class Dense(Module):
         dL/dW = x.T @ dy          (in, out)
         dL/db = sum over rows dy  (out,)
 
+    ``need_dx=False`` skips ``dL/dx`` (returned as None) and ``need_grads=False`` skips
+    ``dL/dW`` and ``dL/db`` (returned as ``{}``); each saves a matrix product.
+
     The cache is ``x`` itself (no copy).  ``W`` is initialised by ``init`` (default:
     Glorot-uniform, TF1's default) and ``b`` is zero.
     """
+
+    backward_options = frozenset({"need_dx", "need_grads"})
 
     def __init__(
         self,
@@ -63,8 +68,14 @@ class Dense(Module):
         y += self.b
         return y, x
 
-    def backward(self, dy, cache):
+    def backward(self, dy, cache, *, need_dx: bool = True, need_grads: bool = True):
         x = cache
-        dx = dy @ self.W.T
-        grads = {"W": x.T @ dy, "b": dy.sum(axis=0)}
+        dx = None
+        if need_dx and self.out_features == 1:
+            # dy @ W.T with one output unit is an outer product, which BLAS handles
+            # slowly (a k = 1 product); broadcasting computes exactly the same numbers.
+            dx = dy * self.W[:, 0]
+        elif need_dx:
+            dx = dy @ self.W.T
+        grads = {"W": x.T @ dy, "b": dy.sum(axis=0)} if need_grads else {}
         return dx, grads

@@ -10,6 +10,16 @@
 Caches are *returned* rather than stored on ``self`` so that one module can be run on
 two batches (a real and a fake one, as the discriminator is in every GAN step) and both
 backward passes still use their own activations.
+
+Two optional keywords let a caller skip work it does not need; a module lists the ones it
+understands in ``backward_options`` and :func:`backward` passes only those (so a
+learner's module with the plain ``backward(dy, cache)`` keeps working everywhere)::
+
+    dx, grads = m.backward(dy, cache, need_dx=False)    # dx may be None: nobody needs it
+    dx, grads = m.backward(dy, cache, need_grads=False) # grads may be {}: only dx is used
+
+A GAN uses both: D's input gradient is not needed in D's own step (its input is data),
+and D's parameter gradients are not needed in G's step (only the gradient reaching G).
 """
 
 from __future__ import annotations
@@ -21,12 +31,30 @@ class Module:
     """Base class: subclasses implement :meth:`forward` and :meth:`backward`.
 
     A module owns its parameters (``params()``) and nothing else that changes between
-    calls.  ``backward`` must not modify ``dy`` or anything inside ``cache``.
+    calls.  ``backward`` must not modify ``dy`` or anything inside ``cache``, and every
+    call returns new arrays (a later call never overwrites what an earlier one returned).
     """
+
+    #: optional keywords of ``backward`` this module understands ("need_dx", "need_grads")
+    backward_options: frozenset[str] = frozenset()
 
     def params(self) -> dict[str, np.ndarray]:
         """Name -> parameter array.  The arrays are the live ones, not copies."""
         return {}
+
+    def adopt_params(self, arrays: dict[str, np.ndarray]) -> None:
+        """Copy each named parameter into the given array and keep that array from now on.
+
+        :class:`~minigan.nn.Sequential` uses this to put all of a network's parameters in
+        one contiguous buffer.  This default works for a module that keeps parameter
+        ``"W"`` in ``self.W`` (and so on); it raises ``TypeError`` for any other layout.
+        """
+        current = self.params()
+        for name, new in arrays.items():
+            if getattr(self, name, None) is not current[name]:
+                raise TypeError(f"{self!r}: parameter {name!r} is not the attribute self.{name}")
+            np.copyto(new, current[name])
+            setattr(self, name, new)
 
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, object]:
         raise NotImplementedError
@@ -40,6 +68,19 @@ class Module:
     def num_params(self) -> int:
         """Total number of scalar parameters."""
         return sum(p.size for p in self.params().values())
+
+
+def backward(module, dy: np.ndarray, cache: object, **options: bool):
+    """``module.backward(dy, cache, **options)`` with only the options the module declares.
+
+    ``options`` are ``need_dx`` and ``need_grads`` (see the top of this file); a module
+    that does not list one in ``backward_options`` is called without it and simply does
+    the full work.
+    """
+    supported = getattr(module, "backward_options", None)
+    if not supported:
+        return module.backward(dy, cache)
+    return module.backward(dy, cache, **{k: v for k, v in options.items() if k in supported})
 
 
 def check_input(module: Module, x: object, features: int | None = None, dtype=None) -> None:

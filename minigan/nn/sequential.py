@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .module import Module
+from .module import Module, backward
 
 
 class Sequential(Module):
@@ -14,7 +14,16 @@ class Sequential(Module):
 
     The cache is the tuple of the children's caches; ``backward`` runs the children in
     reverse order, feeding each one's ``dx`` to the one before it (the chain rule).
+    ``need_dx=False`` is passed on to the first child (nobody needs its ``dx``) and
+    ``need_grads=False`` to every child, for the children that support them.
+
+    All parameters live in one contiguous 1-D array: ``params()`` returns views of it,
+    in order, so an optimiser can update the whole network with a few array operations
+    instead of a few per parameter.  (Skipped, with the parameters left where they are,
+    if a child cannot :meth:`~minigan.nn.Module.adopt_params` or dtypes differ.)
     """
+
+    backward_options = frozenset({"need_dx", "need_grads"})
 
     def __init__(self, *modules: Module):
         for i, m in enumerate(modules):
@@ -24,6 +33,7 @@ class Sequential(Module):
                     "(it needs forward(x) and backward(dy, cache))"
                 )
         self.modules = list(modules)
+        self._put_params_in_one_buffer()
 
     def __repr__(self) -> str:
         inner = ",\n".join(f"  ({i}) {m!r}" for i, m in enumerate(self.modules))
@@ -43,6 +53,29 @@ class Sequential(Module):
                 out[f"{i}.{name}"] = p
         return out
 
+    def adopt_params(self, arrays: dict[str, np.ndarray]) -> None:
+        for i, m in enumerate(self.modules):
+            prefix = f"{i}."
+            own = {k[len(prefix):]: a for k, a in arrays.items() if k.startswith(prefix)}
+            if own:
+                m.adopt_params(own)
+
+    def _put_params_in_one_buffer(self) -> None:
+        """Move every parameter into one new contiguous array (see the class docstring)."""
+        params = self.params()
+        arrays = list(params.values())
+        if not arrays or len({a.dtype for a in arrays}) > 1 or len({id(a) for a in arrays}) < len(arrays):
+            return  # nothing to move, mixed dtypes, or one array shared by two layers
+        flat = np.empty(sum(a.size for a in arrays), dtype=arrays[0].dtype)
+        views, offset = {}, 0
+        for name, a in params.items():
+            views[name] = flat[offset:offset + a.size].reshape(a.shape)
+            offset += a.size
+        try:
+            self.adopt_params(views)
+        except (AttributeError, TypeError):
+            pass  # a child keeps its parameters its own way: they stay where they are
+
     def forward(self, x):
         caches = []
         for m in self.modules:
@@ -55,10 +88,11 @@ class Sequential(Module):
             x = m(x)
         return x
 
-    def backward(self, dy, cache):
+    def backward(self, dy, cache, *, need_dx: bool = True, need_grads: bool = True):
         grads = {}
         for i in range(len(self.modules) - 1, -1, -1):
-            dy, g = self.modules[i].backward(dy, cache[i])
-            for name, value in g.items():
-                grads[f"{i}.{name}"] = value
+            dy, g = backward(self.modules[i], dy, cache[i], need_dx=need_dx or i > 0, need_grads=need_grads)
+            if need_grads:
+                for name, value in g.items():
+                    grads[f"{i}.{name}"] = value
         return dy, grads

@@ -21,7 +21,7 @@ import numpy as np
 # CI runs every notebook with MINIGAN_FAST=1: the same cells with much shorter training,
 # so a broken cell is caught in seconds.  The committed outputs come from a full run.
 FAST = os.environ.get("MINIGAN_FAST") == "1"
-plt.rcParams.update({"figure.dpi": 80, "figure.figsize": (6, 4), "font.family": ["DejaVu Sans", "Noto Sans CJK SC", "sans-serif"]})
+plt.rcParams.update({"figure.dpi": 80, "figure.figsize": (6, 4)})  # figure labels are in English
 '''
 
 

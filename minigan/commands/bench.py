@@ -1,0 +1,118 @@
+"""``minigan bench``: ms per training step next to PyTorch, FLOPs, % of matmul peak, scaling.
+
+See :mod:`minigan.bench` for what is measured and how.  ``--json`` prints the same
+numbers as one JSON object on stdout; progress goes to stderr.  The thread counts can be
+changed only from outside, e.g. ``OPENBLAS_NUM_THREADS=1 minigan bench``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from ..errors import MiniganError
+
+NAME = "bench"
+HELP = "time one training step of the article's GAN (and of PyTorch's, if installed): ms, FLOPs, % of peak"
+
+
+def add_arguments(p):
+    p.add_argument("--quick", action="store_true", help="few steps and a small table (seconds, noisy)")
+    p.add_argument("--json", action="store_true", help="print the results as JSON instead of tables")
+    p.add_argument("--no-torch", action="store_true", help="time minigan only, even if PyTorch is installed")
+    p.add_argument("--batch", default="64,256", metavar="N,N",
+                   help="batch sizes of the main comparison (default 64,256; --quick: 64)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the data and the networks (default 0)")
+
+
+def _batches(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if not values or min(values) < 1:
+        raise MiniganError(f"--batch must be positive integers separated by commas, got {text!r}")
+    return values
+
+
+def run(args) -> int:
+    from ..bench import run_benchmark
+
+    batches = _batches(args.batch)
+    progress = None if args.json else (lambda msg: print(f"  ... {msg}", file=sys.stderr, flush=True))
+    result = run_benchmark(quick=args.quick, use_torch=False if args.no_torch else None, batches=batches,
+                           seed=args.seed, progress=progress)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(format_report(result))
+    return 0
+
+
+def _row(r: dict, torch: bool) -> str:
+    cells = [f"{r['batch']:>5}", f"{r['width']:>5}", f"{r['flops'] / 1e6:>9.1f}", f"{r['minigan_ms']:>10.3f}"]
+    if torch:
+        cells += [f"{r['pytorch_ms']:>10.3f}", f"{r['ratio']:>7.2f}"]
+    cells.append(f"{100 * r['minigan_peak_fraction']:>6.1f}")
+    if torch:
+        cells.append(f"{100 * r['pytorch_peak_fraction']:>6.1f}")
+    cells.append(f"{r['timed_steps']:>5}")
+    return "  ".join(cells)
+
+
+def _table(rows: list[dict], torch: bool) -> list[str]:
+    head = ["batch", "width", "    MFLOP", "minigan ms"]
+    if torch:
+        head += ["pytorch ms", "  ratio"]
+    head.append("mg %pk")
+    if torch:
+        head.append("pt %pk")
+    head.append("steps")
+    return ["  ".join(head), *(_row(r, torch) for r in rows)]
+
+
+def format_report(result: dict) -> str:
+    """The human-readable report of :func:`minigan.bench.run_benchmark`'s result."""
+    torch = "pytorch_default" in result["threads"]
+    m, blas, peak, net = result["machine"], result["blas"], result["peak"], result["network"]
+    threads = result["threads"]
+    lines = [
+        "minigan bench: one GAN.train_step of the article's networks",
+        "  G 100-128-128-128-784 (tanh), D 784-128-128-128-1, leaky ReLU 0.2, float32,",
+        "  Adam(2e-4, betas (0.5, 0.999)), non-saturating loss; one D step on real + fake, then one G step",
+        "",
+        f"machine   {m['cpus']} CPUs, {m['platform']}, Python {m['python']}, NumPy {m['numpy']}",
+        f"BLAS      {blas['library']} {blas['version']}, kernel {blas['kernel'] or 'unknown (no threadpoolctl)'}",
+    ]
+    if m["blas_env"]:
+        lines.append("env       " + ", ".join(f"{k}={v}" for k, v in m["blas_env"].items()))
+    thread_line = f"threads   minigan (NumPy BLAS): {threads['numpy_blas']} ({threads['numpy_blas_source']})"
+    if torch:
+        thread_line += (f"; PyTorch: {threads['pytorch']} (its default {threads['pytorch_default']}, "
+                        "read before any thread setting changed)")
+    lines.append(thread_line)
+    lines.append(f"peak      float32 matmul {peak['size']}x{peak['size']}: {peak['gflops']:.1f} GFLOP/s "
+                 f"(best of {peak['repeats']}, NumPy BLAS, {peak['threads']} threads)")
+    per_sample = net["flops_per_sample"]
+    lines.append(f"FLOPs     {per_sample:,} per sample per step (matrix products only: forward 2 N in out per "
+                 "Dense; backward 2 N in out each for dW and dx, where computed):")
+    for part, flops in net["flops_parts_per_sample"].items():
+        lines.append(f"            {part:<46} {flops:>9,} x N")
+    for note in result["notes"]:
+        lines.append(f"note      {note}")
+
+    timing = result["timing"]["headline"]
+    lines += ["", f"the article's networks (median of {timing['blocks'] * timing['steps_per_block']} timed steps "
+              f"per side: {timing['blocks']} alternating blocks of {timing['steps_per_block']}, each after a "
+              f"{timing['pause_s']} s pause and {timing['warmup_per_block']} warm-up steps)"]
+    lines += _table(result["headline"], torch)
+    lines += ["", "scaling (batch at width 128, then width = every hidden layer at batch 64; fewer steps, noisier)"]
+    lines += _table(result["scaling"], torch)
+    legend = "%pk = FLOPs / (ms per step) / peak, in %"
+    if torch:
+        legend = "ratio = minigan ms / pytorch ms (< 1: minigan is faster); mg, pt = minigan, PyTorch; " + legend
+    lines += ["", legend]
+    rss = result["peak_rss_mb"]
+    if rss is not None:
+        lines.append(f"peak RSS of this process: {rss:.0f} MiB" + (" (includes PyTorch)" if torch else ""))
+    return "\n".join(lines)
