@@ -289,6 +289,16 @@ def build_networks(config: TrainConfig, data_dim: int, rng):
     return G, (Pack(D, config.pack) if config.pack > 1 else D)
 
 
+def discriminator_probability(D, x: np.ndarray) -> np.ndarray:
+    """D(x) = sigmoid(D's logit) for each row of ``x``, shape (N,).  A packing D
+    (:class:`~minigan.nn.Pack`) judges packs, so each point is shown to it as a pack of
+    m copies of itself."""
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    if isinstance(D, Pack):
+        x = np.repeat(x, D.m, axis=0)
+    return sigmoid(D(x)).ravel()
+
+
 def make_noise(rng: np.random.Generator, n: int, z_dim: int, kind: str) -> np.ndarray:
     """z (n, z_dim) float32: standard normal, or uniform on [-1, 1] (as :class:`GAN` draws it)."""
     if kind == "gaussian":
@@ -397,8 +407,8 @@ class Trainer:
     # -- pictures ------------------------------------------------------------------------------
 
     def d_prob(self, x: np.ndarray) -> np.ndarray:
-        """D(x) = sigmoid(D's logit), shape (N,)."""
-        return sigmoid(self.gan.D(np.ascontiguousarray(x, dtype=np.float32))).ravel()
+        """D(x) = sigmoid(D's logit), shape (N,) (see :func:`discriminator_probability`)."""
+        return discriminator_probability(self.gan.D, x)
 
     def picture(self, path: Path, title: str) -> Path | None:
         """Draw the fixed-noise picture for the current weights (None if the data has no

@@ -31,8 +31,7 @@ def add_arguments(p):
 
 def run(args) -> int:
     from .. import viz
-    from ..nn.activations import sigmoid
-    from ..train import load_networks, make_noise
+    from ..train import discriminator_probability, load_networks, make_noise
 
     if not 1 <= args.n <= MAX_SAMPLES:
         raise MiniganError(f"-n must be between 1 and {MAX_SAMPLES}, got {args.n}")
@@ -50,7 +49,7 @@ def run(args) -> int:
     dim, shape = int(data["dim"]), data.get("image_shape")
 
     def d_prob(p):
-        return sigmoid(D(np.ascontiguousarray(p, dtype=np.float32))).ravel()
+        return discriminator_probability(D, p)
 
     try:
         if shape is not None:

@@ -1,0 +1,179 @@
+"""Reproduce the papers' tables on minigan's networks (``minigan reproduce``).
+
+``ring`` / ``grid`` — PacGAN's mode-collapse benchmark (Lin et al. 2018, Table 1; see
+``PROTOCOLS.md``): for each method (the plain GAN, and packing m = 2, 3, 4) and each
+seed, train the article's networks (G 100-128-128-128-2 with a linear output, D
+2m-128-128-128-1, leaky ReLU 0.2) on a fixed sample of 100,000 points, draw 2,500
+samples and apply :func:`minigan.metrics.mode_coverage`.  Rows are mean +- standard
+error over seeds.  What differs from PacGAN: the networks (theirs: 4 x 400 BatchNorm
++ ReLU G, maxout D), the number of updates (theirs: 400 epochs of 1,000 batches), and
+minibatches of 96 samples (a multiple of 2, 3 and 4) instead of 100.
+
+``parzen`` — Goodfellow et al. (2014), Table 1, on the bundled subset: the default
+``minigan train`` recipe on mnist5k, 10,000 generated samples as kernel centres, sigma
+from ``logspace(-1, 0, 10)`` chosen on the 500 validation digits, mean +- standard
+error on the 500 test digits.  Reference rows computed the same way: the 4,000 real
+training digits as centres, and one Gaussian fitted to them (covariance + s^2 I, s
+chosen on validation like sigma).  Not the paper's test set: its numbers are listed
+for orientation, not for comparison.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .metrics import SIGMAS, mode_coverage, parzen_evaluate
+from .metrics.evaluate import to_unit_interval
+
+#: PacGAN Table 1 (mean +- standard error over 10 trials): modes, HQ %, reverse KL.
+PAPER_ROWS = {
+    "ring": [
+        ("GAN", "6.3 ± 0.5", "98.2 ± 0.2", "0.45 ± 0.09"),
+        ("ALI", "6.6 ± 0.3", "97.6 ± 0.4", "0.36 ± 0.04"),
+        ("PacGAN2", "7.9 ± 0.1", "95.6 ± 2.0", "0.07 ± 0.03"),
+        ("PacGAN3", "7.8 ± 0.1", "97.7 ± 0.3", "0.10 ± 0.02"),
+        ("PacGAN4", "7.8 ± 0.1", "95.9 ± 1.4", "0.07 ± 0.02"),
+    ],
+    "grid": [
+        ("GAN", "17.3 ± 0.8", "94.8 ± 0.7", "0.70 ± 0.07"),
+        ("ALI", "24.1 ± 0.4", "95.7 ± 0.6", "0.14 ± 0.03"),
+        ("PacGAN2", "23.8 ± 0.7", "91.3 ± 0.8", "0.13 ± 0.04"),
+        ("PacGAN3", "24.6 ± 0.4", "94.2 ± 0.4", "0.06 ± 0.02"),
+        ("PacGAN4", "24.8 ± 0.2", "93.6 ± 0.6", "0.04 ± 0.01"),
+    ],
+}
+#: Goodfellow et al. 2014, Table 1 (MNIST, nats).
+PARZEN_PAPER_ROWS = [("DBN", "138 ± 2"), ("Stacked CAE", "121 ± 1.6"), ("Deep GSN", "214 ± 1.1"),
+                     ("Adversarial nets", "225 ± 2")]
+
+
+@dataclass(frozen=True)
+class ToySettings:
+    """What one ring/grid run does (the defaults are the full protocol run)."""
+
+    steps: int = 60_000
+    n_train: int = 100_000
+    batch_size: int = 96
+    lr: float = 1e-4
+    beta1: float = 0.8
+    n_eval: int = 2_500
+
+
+def mean_se(values) -> tuple[float, float]:
+    """Mean and standard error (std with ddof=1 over sqrt(n); 0 for a single value)."""
+    v = np.asarray(values, dtype=np.float64)
+    if len(v) < 2:
+        return float(v.mean()), 0.0
+    return float(v.mean()), float(v.std(ddof=1) / math.sqrt(len(v)))
+
+
+def toy_run(dataset: str, pack: int, seed: int, settings: ToySettings, picture: Path | None = None) -> dict:
+    """Train one GAN on ``dataset`` with packing ``pack`` and return its mode coverage."""
+    from .train import TrainConfig, Trainer, load_dataset
+
+    config = TrainConfig(dataset=dataset, n=settings.n_train, steps=settings.steps, batch_size=settings.batch_size,
+                         lr=settings.lr, g_lr=settings.lr, beta1=settings.beta1, real_label=1.0, pack=pack,
+                         seed=seed).validate()
+    data = load_dataset(config)
+    config = config.resolve(data).validate()
+    trainer = Trainer(config, data)
+    started = time.perf_counter()
+    for _ in range(settings.steps):
+        trainer.train_step()
+    seconds = time.perf_counter() - started
+    samples = trainer.gan.sample(settings.n_eval)
+    coverage = mode_coverage(samples, data.centres, data.std)
+    if picture is not None:
+        trainer.picture(picture, f"{dataset}, pack {pack}, seed {seed}: {coverage}")
+    return {"pack": pack, "seed": seed, "modes": coverage.modes, "high_quality": coverage.high_quality,
+            "reverse_kl": coverage.reverse_kl, "seconds": seconds}
+
+
+def toy_table(dataset: str, results: list[dict], settings: ToySettings, seeds: int) -> str:
+    """Markdown table: the paper's rows, then minigan's (mean ± standard error over seeds)."""
+    total = {"ring": 8, "grid": 25}[dataset]
+    lines = [
+        f"| method | modes (of {total}) | high quality % | reverse KL | source |",
+        "|---|---|---|---|---|",
+    ]
+    for name, modes, hq, kl in PAPER_ROWS[dataset]:
+        lines.append(f"| {name} | {modes} | {hq} | {kl} | PacGAN Table 1 (10 trials) |")
+    for pack in sorted({r["pack"] for r in results}):
+        rows = [r for r in results if r["pack"] == pack]
+        m, hq, kl = (mean_se([r[k] for r in rows]) for k in ("modes", "high_quality", "reverse_kl"))
+        label = "minigan GAN" if pack == 1 else f"minigan pack {pack}"
+        all_modes = sum(r["modes"] == total for r in rows)
+        lines.append(f"| {label} | {m[0]:.1f} ± {m[1]:.1f} | {100 * hq[0]:.1f} ± {100 * hq[1]:.1f} | "
+                     f"{kl[0]:.2f} ± {kl[1]:.2f} | {len(rows)} seeds, all {total} modes in {all_modes} |")
+    lines.append("")
+    lines.append(f"minigan rows: the article's networks (hidden 128 x 3, leaky ReLU), non-saturating loss, "
+                 f"Adam lr {settings.lr:g} (both networks), beta1 {settings.beta1}, batch {settings.batch_size}, "
+                 f"{settings.steps:,} steps on {settings.n_train:,} fixed samples, {settings.n_eval:,} samples "
+                 f"evaluated; {seeds} seeds per row; reverse KL = KL(histogram of high-quality samples over "
+                 f"modes || uniform).")
+    return "\n".join(lines)
+
+
+def gaussian_log_likelihood(train: np.ndarray, validation: np.ndarray, test: np.ndarray,
+                            ridges=SIGMAS) -> tuple[float, float, float]:
+    """One Gaussian N(mean, cov + s^2 I) fitted to ``train``; s chosen on ``validation``.
+
+    Returns (mean log-likelihood on ``test``, its standard error, s).  Uses the
+    eigendecomposition of the covariance, so every ridge costs one projection.
+    """
+    mu = train.mean(axis=0)
+    cov = np.cov(train, rowvar=False)
+    lam, vec = np.linalg.eigh(cov)
+    lam = np.clip(lam, 0, None)
+    d = train.shape[1]
+
+    def loglik(x, s):
+        proj = (x - mu) @ vec
+        var = lam + s**2
+        return -0.5 * (d * math.log(2 * math.pi) + np.sum(np.log(var)) + np.sum(proj**2 / var, axis=1))
+
+    best = max(ridges, key=lambda s: loglik(validation, s).mean())
+    values = loglik(test, best)
+    return float(values.mean()), float(values.std() / math.sqrt(len(values))), float(best)
+
+
+def parzen_rows(samples: np.ndarray, train: np.ndarray, validation: np.ndarray, test: np.ndarray) -> list[dict]:
+    """minigan's row and the two reference rows, all on the same validation/test images."""
+    u = to_unit_interval
+    rows = []
+    for name, centres in (("minigan GAN samples", samples), ("real training images (reference)", train)):
+        r = parzen_evaluate(u(centres), u(validation), u(test))
+        rows.append({"model": name, "centres": len(centres), "mean": r.mean, "stderr": r.stderr, "sigma": r.sigma})
+    mean, se, s = gaussian_log_likelihood(u(train).astype(np.float64), u(validation).astype(np.float64),
+                                          u(test).astype(np.float64))
+    rows.append({"model": "one Gaussian fitted to the training images (reference)", "centres": None,
+                 "mean": mean, "stderr": se, "sigma": s})
+    return rows
+
+
+def parzen_table(rows: list[dict], dataset: str, n_test: int) -> str:
+    lines = ["| model | log-likelihood (nats) | sigma | source |", "|---|---|---|---|"]
+    for name, value in PARZEN_PAPER_ROWS:
+        lines.append(f"| {name} | {value} | | Goodfellow et al. 2014, Table 1 (full MNIST test set) |")
+    for r in rows:
+        lines.append(f"| {r['model']} | {r['mean']:.0f} ± {r['stderr']:.0f} | {r['sigma']:.3f} | "
+                     f"minigan, {dataset} ({n_test} test images) |")
+    lines.append("")
+    lines.append(f"minigan rows: Parzen window on {dataset} with sigma from logspace(-1, 0, 10) chosen on the "
+                 f"validation images and the mean ± standard error over the {n_test} test images; pixels in "
+                 "[0, 1].  Not the paper's test set: compare minigan's rows with each other, not with the paper's.")
+    return "\n".join(lines)
+
+
+def write_results(out_dir: Path, name: str, table: str, raw) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / f"{name}.json").write_text(json.dumps(raw, indent=2) + "\n", encoding="utf-8")
+    path = out_dir / f"{name}.md"
+    path.write_text(table + "\n", encoding="utf-8")
+    return path
