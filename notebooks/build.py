@@ -55,6 +55,7 @@ def build(path: Path) -> tuple[nbformat.NotebookNode, Path]:
 def execute(nb: nbformat.NotebookNode, out: Path, *, fast: bool, timeout: int = 1800) -> float:
     env_before = os.environ.get("MINIGAN_FAST")
     os.environ["MINIGAN_FAST"] = "1" if fast else "0"
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # the kernel inherits it: small products, one thread
     started = time.perf_counter()
     try:
         NotebookClient(nb, timeout=timeout, kernel_name="python3",

@@ -40,6 +40,9 @@ def test_notebook_runs_in_fast_mode(path, tmp_path):
     require("ipykernel", why)
     nb = nbformat.read(path, as_version=4)
     os.environ["MINIGAN_FAST"] = "1"
+    # Small matrix products run fastest on one BLAS thread, and two threads per kernel
+    # on a 2-core machine that also runs pytest make every product wait for the other.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
         nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
                                 resources={"metadata": {"path": str(path.parent)}}).execute()
