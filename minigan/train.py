@@ -79,6 +79,8 @@ CHECKPOINT_NAME = "checkpoint.npz"
 #: 20,000; notebooks/06 measures the recipes over seeds).  mnist5k: 323 epochs.
 DEFAULT_STEPS_IMAGES = 20_000
 DEFAULT_STEPS_TOY = 10_000
+#: About this many sample pictures per run when ``sample_every`` is not given.
+PICTURES_PER_RUN = 50
 #: Training-set size for toy sets when ``n`` is not given (small epochs, many pictures).
 DEFAULT_TOY_N = 10_000
 #: Default checkpointing: at an epoch's end once this many seconds have passed since the
@@ -107,7 +109,8 @@ class TrainConfig:
     ``hidden`` lists the hidden-layer widths of both networks (G: z_dim -> hidden ->
     data dim; D: data dim -> hidden -> 1).  ``epochs`` and ``steps`` are alternatives:
     give one (``steps`` wins if both are set), or neither for the default length.
-    ``sample_every`` is in epochs; ``checkpoint_every`` in steps (``None``: at epoch
+    ``sample_every`` is in epochs (default: about 50 pictures per run);
+    ``checkpoint_every`` in steps (``None``: at epoch
     ends, at most every 10 s).  ``momentum`` is SGD's; ``beta1``/``beta2`` are Adam's.
     ``lr`` is D's learning rate and ``g_lr`` G's (default twice ``lr``); ``real_label`` is
     D's target for real data (0.9: one-sided label smoothing; 1.0: the article's code);
@@ -138,7 +141,7 @@ class TrainConfig:
     noise: str = "gaussian"
     output: str | None = None
     seed: int = 0
-    sample_every: int = 1
+    sample_every: int | None = None
     checkpoint_every: int | None = None
     data_dir: str | None = field(default=None, compare=False)
 
@@ -178,7 +181,7 @@ class TrainConfig:
         positive_int("batch_size", self.batch_size)
         positive_int("d_steps", self.d_steps)
         positive_int("z_dim", self.z_dim)
-        positive_int("sample_every", self.sample_every)
+        positive_int("sample_every", self.sample_every, allow_none=True)
         positive_int("checkpoint_every", self.checkpoint_every, allow_none=True)
         positive_int("seed", self.seed, minimum=0)
         if not isinstance(self.hidden, tuple) or not self.hidden:
@@ -217,9 +220,13 @@ class TrainConfig:
             out.g_lr = 2 * out.lr
         if out.output is None:
             out.output = "tanh" if dataset.bounded else "linear"
+        spe = steps_per_epoch(len(dataset), out.batch_size, out.d_steps)
         if out.epochs is None and out.steps is None:
             target = DEFAULT_STEPS_IMAGES if dataset.image_shape is not None else DEFAULT_STEPS_TOY
-            out.epochs = max(1, round(target / steps_per_epoch(len(dataset), out.batch_size, out.d_steps)))
+            out.epochs = max(1, round(target / spe))
+        if out.sample_every is None:
+            epochs = out.epochs if out.steps is None else math.ceil(out.steps / max(spe, 1))
+            out.sample_every = max(1, round(epochs / PICTURES_PER_RUN))
         return out
 
     def to_dict(self) -> dict:
