@@ -93,7 +93,8 @@ def add_arguments(p):
     r = p.add_argument_group("run")
     r.add_argument("--out", metavar="DIR", help="run directory (default runs/<dataset>-<timestamp>); must be new")
     r.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its checkpoint")
-    r.add_argument("--sample-every", type=int, metavar="E", help="draw the sample picture every E epochs (default: about 50 pictures per run)")
+    r.add_argument("--sample-every", type=int, metavar="E",
+                   help="draw the sample picture every E epochs (default: about 50 pictures per run)")
     r.add_argument("--checkpoint-every", type=int, metavar="S",
                    help="save a checkpoint every S steps (default: at epoch ends, at most every 10 s)")
     r.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
