@@ -300,8 +300,10 @@ plt.show()
 判别器的训练目标（第 3.4 节会说明，它就是文章 §3.4 里 $L_D$ 那个式子，要**最大化**）是
 
 $$
-V(D, G) = \mathbb{E}_{x\sim p_{data}}[\log D(x)] + \mathbb{E}_{z\sim p_z}[\log(1 - D(G(z)))]
-= \int \big( p_{data}(x)\log D(x) + p_g(x)\log(1-D(x)) \big)\,dx .
+\begin{aligned}
+V(D, G) &= \mathbb{E}_{x\sim p_{data}}[\log D(x)] + \mathbb{E}_{z\sim p_z}[\log(1 - D(G(z)))] \\ 
+&= \int \big( p_{data}(x)\log D(x) + p_g(x)\log(1-D(x)) \big)\,dx .
+\end{aligned}
 $$
 
 固定 $G$（也就固定了 $p_g$），被积函数可以在每个 $x$ 上分别最大化。对 $t = D(x)$，函数 $\alpha\log t + \beta\log(1-t)$

@@ -190,8 +190,11 @@ print("D(G(z)) on 8 fakes:      ", sigmoid(logits[8:]).ravel().round(3))
 $\ell = -y\log\sigma(a) - (1-y)\log(1-\sigma(a))$。用 $\operatorname{softplus}(u) = \log(1+e^u)$ 改写：
 
 $$
-\log\sigma(a) = -\operatorname{softplus}(-a), \qquad \log(1-\sigma(a)) = -\operatorname{softplus}(a), \qquad
-\operatorname{softplus}(-a) = \operatorname{softplus}(a) - a ,
+\begin{aligned}
+\log\sigma(a) &= -\operatorname{softplus}(-a), \\ 
+\log(1-\sigma(a)) &= -\operatorname{softplus}(a), \\ 
+\operatorname{softplus}(-a) &= \operatorname{softplus}(a) - a ,
+\end{aligned}
 $$
 
 于是 $\ell(a, y) = \operatorname{softplus}(a) - y\,a$。求导，$\operatorname{softplus}'(a) = \sigma(a)$：
@@ -527,8 +530,10 @@ $L_D$ 正是 Goodfellow 等人（2014）的价值函数 $V(D, G)$。判别器希
 $D(G(z))\to 0$（$\log(1-D(G(z)))$ 增大到 0），所以它要**最大化** $V$。作为损失来最小化的应当是 $-V$，即两项交叉熵之和：
 
 $$
-\mathcal{L}_D = -\mathbb{E}_{x}[\log D(x)] - \mathbb{E}_{z}[\log(1 - D(G(z)))]
-= \mathbb{E}_x[\mathrm{BCE}(D(x), 1)] + \mathbb{E}_z[\mathrm{BCE}(D(G(z)), 0)] ,
+\begin{aligned}
+\mathcal{L}_D &= -\mathbb{E}_{x}[\log D(x)] - \mathbb{E}_{z}[\log(1 - D(G(z)))] \\ 
+&= \mathbb{E}_x[\mathrm{BCE}(D(x), 1)] + \mathbb{E}_z[\mathrm{BCE}(D(G(z)), 0)] ,
+\end{aligned}
 $$
 
 这也正是文章 §4.3 代码中 `D_loss` 的算法，即 `minigan.losses.discriminator_loss`。如果真的照字面去最小化 $L_D$ 会怎样？
