@@ -74,9 +74,10 @@ CHECKPOINT_NAME = "checkpoint.npz"
 #: 2e-4, beta1 0.5, labels 1/0) the discriminator wins outright on mnist5k's 4,000
 #: training digits after 3,000-6,000 steps (D(x) -> 1, D(G(z)) -> 0, samples collapse to
 #: one or two speckled shapes).  With one-sided label smoothing (real label 0.9) and G's
-#: learning rate twice D's -- the defaults below -- the samples keep improving to about
-#: 20,000 steps (digit-classifier Fréchet distance ~200 at 2,000 steps, ~30-45 at
-#: 20,000; notebooks/06 measures the recipes over seeds).  mnist5k: 323 epochs.
+#: learning rate twice D's -- the defaults below -- seed 0 recovers and keeps improving to
+#: about 20,000 steps (digit-classifier Fréchet distance ~200 at 2,000 steps, ~30 at
+#: 20,000), but not every seed does: notebooks/06 measures both recipes over seeds.
+#: mnist5k: 323 epochs.
 DEFAULT_STEPS_IMAGES = 20_000
 DEFAULT_STEPS_TOY = 10_000
 #: About this many sample pictures per run when ``sample_every`` is not given.
