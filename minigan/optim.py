@@ -25,53 +25,23 @@ def _check_nonneg(owner: str, **values: float) -> None:
             raise ValueError(f"{owner}: {name} must be a finite number >= 0, got {value!r}")
 
 
-def flat_buffer(arrays: list[np.ndarray]) -> np.ndarray | None:
-    """The 1-D array of which ``arrays`` are consecutive pieces, in order, or None.
-
-    :class:`~minigan.nn.Sequential` lays a network's parameters out this way.  Then one
-    array operation over the whole buffer updates every parameter at once: the same
-    arithmetic as a loop over the parameters, with a fraction of the NumPy calls.
-    """
-    base = arrays[0].base
-    if base is None or base.ndim != 1 or not base.flags.c_contiguous or base.size != sum(a.size for a in arrays):
-        return None
-    address = base.ctypes.data
-    for a in arrays:
-        if a.base is not base or a.dtype != base.dtype or not a.flags.c_contiguous or a.ctypes.data != address:
-            return None
-        address += a.nbytes
-    return base
-
-
-def _zeros_like(params: dict[str, np.ndarray], one_buffer: bool):
-    """Zero arrays shaped like ``params``, as ``(flat, {name: array})``.
-
-    With ``one_buffer`` the arrays are consecutive views of ``flat`` (laid out like the
-    parameters); otherwise they are separate arrays and ``flat`` is None.
-    """
-    if not one_buffer:
-        return None, {k: np.zeros_like(p) for k, p in params.items()}
-    flat = np.zeros(sum(p.size for p in params.values()), dtype=next(iter(params.values())).dtype)
-    views, offset = {}, 0
-    for k, p in params.items():
-        views[k] = flat[offset:offset + p.size].reshape(p.shape)
-        offset += p.size
-    return flat, views
-
-
 class Optimizer:
     """Shared bookkeeping: the parameter dict, per-parameter buffers and state_dict.
 
     A subclass writes its rule once, in :meth:`_update`, for arrays ``p, g`` of any
-    shape.  If the parameters are consecutive pieces of one array (see
-    :func:`flat_buffer`), :meth:`step` copies the gradients into one matching array and
-    calls ``_update`` once for the whole network; otherwise once per parameter.
+    shape; :meth:`step` calls it for each parameter, and for a large one on slices of
+    ``chunk`` elements.
     """
 
     #: names of the hyperparameters stored in ``state_dict`` (numbers)
     hyperparameters: tuple[str, ...] = ()
     #: names of the per-parameter buffers stored in ``state_dict`` (arrays)
     buffers: tuple[str, ...] = ()
+    #: largest slice of one parameter per ``_update`` call.  Adam makes 12 passes over
+    #: p, g, m, v and a temporary; on slices of 128 Ki elements (0.5 MiB of float32
+    #: each) most passes hit the core's caches instead of main memory: about 10 % faster
+    #: at hidden width 1024.  The article's largest layer (100,352 weights) is whole.
+    chunk: int = 131072
 
     def __init__(self, params: dict[str, np.ndarray]):
         if not isinstance(params, dict) or not params:
@@ -81,17 +51,11 @@ class Optimizer:
                 raise ValueError(f"{type(self).__name__}: parameter {name!r} is not a floating-point array")
         self.params = params
         self.t = 0
-        self._flat = flat_buffer(list(params.values()))
-        one = self._flat is not None
-        # state[buffer][name] are the arrays state_dict() reports; with one buffer they
-        # are views of _flat_state[buffer], which _update works on.
-        self.state, self._flat_state = {}, {}
-        for b in self.buffers:
-            self._flat_state[b], self.state[b] = _zeros_like(params, one)
-        # Scratch arrays: our own copy of the gradient (never modify the caller's), and
-        # one temporary for the update's intermediate results.
-        self._grad_flat, self._grad = _zeros_like(params, one)
-        self._tmp_flat, self._tmp = _zeros_like(params, one)
+        self.state = {b: {k: np.zeros_like(p) for k, p in params.items()} for b in self.buffers}
+        # Scratch arrays: the regularised gradient (never modify the caller's), and a
+        # temporary for the update's intermediate results.
+        self._scratch = {k: np.empty_like(p) for k, p in params.items()}
+        self._tmp = {k: np.empty_like(p) for k, p in params.items()}
 
     def _check_grads(self, grads: dict[str, np.ndarray]) -> None:
         if grads.keys() != self.params.keys():
@@ -108,31 +72,38 @@ class Optimizer:
                     f"parameter has shape {self.params[k].shape}"
                 )
 
-    def _regularise(self, p: np.ndarray, g: np.ndarray) -> None:
-        """``g += weight_decay * p + l1 * sign(p)`` in place (``g`` is the optimiser's own copy)."""
-        if self.weight_decay:
-            g += self.weight_decay * p
-        if self.l1:
-            g += self.l1 * np.sign(p)
+    def _regularised(self, name: str, g: np.ndarray) -> np.ndarray:
+        """``g + weight_decay * p + l1 * sign(p)``, or ``g`` itself when both are 0."""
+        wd, l1 = self.weight_decay, self.l1
+        if not wd and not l1:
+            return g
+        p = self.params[name]
+        out = self._scratch[name]
+        np.copyto(out, g)
+        if wd:
+            out += wd * p
+        if l1:
+            out += l1 * np.sign(p)
+        return out
 
     def step(self, grads: dict[str, np.ndarray]) -> None:
         """One update of every parameter from ``grads`` (same names and shapes; not modified)."""
         self._check_grads(grads)
         self.t += 1
-        if self._flat is not None:
-            for name, g in grads.items():
-                np.copyto(self._grad[name], g)
-            self._regularise(self._flat, self._grad_flat)
-            self._update(self._flat, self._grad_flat, self._flat_state, self._tmp_flat)
-            return
         for name, p in self.params.items():
-            g = grads[name]
-            if self.weight_decay or self.l1:
-                own = self._grad[name]
-                np.copyto(own, g)
-                self._regularise(p, own)
-                g = own
-            self._update(p, g, {b: self.state[b][name] for b in self.buffers}, self._tmp[name])
+            g = self._regularised(name, grads[name])
+            state = {b: self.state[b][name] for b in self.buffers}
+            tmp = self._tmp[name]
+            if p.size <= self.chunk or not p.flags.c_contiguous:
+                self._update(p, g, state, tmp)
+                continue
+            # A large parameter in slices (see ``chunk``); reshape(-1) of p, of its
+            # buffers and of tmp are views, as all are C-contiguous.
+            p, g, tmp = p.reshape(-1), g.reshape(-1), tmp.reshape(-1)
+            state = {b: s.reshape(-1) for b, s in state.items()}
+            for start in range(0, p.size, self.chunk):
+                part = slice(start, start + self.chunk)
+                self._update(p[part], g[part], {b: s[part] for b, s in state.items()}, tmp[part])
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray], tmp: np.ndarray) -> None:
         """Update ``p`` in place from gradient ``g``; ``state`` holds this rule's buffers

@@ -15,11 +15,10 @@ from pathlib import Path
 import exercise_answers as answers  # tests/ is on sys.path (pytest's default import mode)
 import numpy as np
 import pytest
+from conftest import require
 
 import minigan
 from minigan import exercises
-from conftest import require
-
 from minigan.exercises import EXERCISES, check
 from minigan.losses import bce_with_logits, generator_loss
 from minigan.nn import Dense, LeakyReLU, Sigmoid, Tanh

@@ -8,10 +8,9 @@ a skip; on a learner's machine without it these tests skip and say why.
 
 import numpy as np
 import pytest
+from conftest import require
 from hypothesis import given
 from hypothesis import strategies as st
-
-from conftest import require
 
 torch = require("torch", "PyTorch is not installed: pip install torch==2.13.0")
 F = torch.nn.functional

@@ -8,7 +8,8 @@
 * the step's FLOPs counted from the layer shapes (:mod:`.flops`), this machine's float32
   matmul peak (:mod:`.peak`) and the fraction of it each step reaches;
 * the thread counts each side ran with and the BLAS kernel (:mod:`.system`);
-* a scaling table over batch size and hidden width, and the peak RSS of the process.
+* a scaling table over batch size and hidden width, and the peak RSS of the process;
+* how busy other processes kept the CPUs meanwhile (a shared machine spoils timings).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 
 from .flops import mlp_shapes, train_step_flops
 from .peak import matmul_peak_gflops
-from .system import blas_info, machine_info, peak_rss_mb
+from .system import OtherLoad, blas_info, machine_info, peak_rss_mb
 from .timing import alternate_blocks, median_ms
 
 Z_DIM, OUT_DIM, DEPTH = 100, 784, 3
@@ -32,6 +33,7 @@ QUICK = {"headline": (2, 10, 2, 0.05), "cell_blocks": 2, "cell_seconds": 0.05, "
          "batches": (16, 64), "widths": (64, 128), "peak": (1024, 3)}
 
 TORCH_HINT = "PyTorch is not installed: minigan numbers only (for the comparison: pip install torch==2.13.0)"
+TORCH_OFF = "PyTorch comparison switched off (--no-torch): minigan numbers only"
 
 
 def network_shapes(width: int = 128):
@@ -59,9 +61,11 @@ def measure(batch: int, width: int, *, blocks: int, block_steps: int, warmup: in
         from .reference import make_torch_step
 
         steps["pytorch"] = make_torch_step(real, width=width, z_dim=Z_DIM, depth=DEPTH, seed=seed)[0]
-    times = alternate_blocks(steps, blocks=blocks, block_steps=block_steps, warmup=warmup, pause=pause)
+    with OtherLoad() as load:
+        times = alternate_blocks(steps, blocks=blocks, block_steps=block_steps, warmup=warmup, pause=pause)
     flops = sum(train_step_flops(*network_shapes(width), batch).values())
-    row = {"batch": batch, "width": width, "timed_steps": blocks * block_steps, "flops": flops}
+    row = {"batch": batch, "width": width, "timed_steps": blocks * block_steps, "flops": flops,
+           "other_load_cpus": load.cpus}
     for name, seconds in times.items():
         ms = median_ms(seconds)
         row[f"{name}_ms"] = ms
@@ -85,8 +89,9 @@ def run_benchmark(*, quick: bool = False, use_torch: bool | None = None, batches
     """Measure everything (see the module docstring); ``progress(str)`` hears what runs now."""
     say = progress or (lambda _msg: None)
     plan = QUICK if quick else FULL
+    torch_installed = importlib.util.find_spec("torch") is not None
     if use_torch is None:
-        use_torch = importlib.util.find_spec("torch") is not None
+        use_torch = torch_installed
     result: dict = {"machine": machine_info(), "notes": []}
     threads: dict = {}
     if use_torch:
@@ -94,7 +99,7 @@ def run_benchmark(*, quick: bool = False, use_torch: bool | None = None, batches
 
         threads["pytorch_default"] = torch_default_threads()  # before anything touches thread settings
     else:
-        result["notes"].append(TORCH_HINT)
+        result["notes"].append(TORCH_HINT if not torch_installed else TORCH_OFF)
     blas = blas_info()
     threads["numpy_blas"] = blas["threads"]
     threads["numpy_blas_source"] = blas["source"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import sys
+import time
 
 import numpy as np
 
@@ -62,3 +63,38 @@ def peak_rss_mb() -> float | None:
         return None
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return rss / 2**20 if sys.platform == "darwin" else rss / 1024  # bytes on macOS, KiB on Linux
+
+
+class OtherLoad:
+    """Context manager: how many CPUs other processes kept busy meanwhile (Linux only).
+
+    Busy time of the whole machine (``/proc/stat``) minus this process's own CPU time
+    (``os.times``), divided by the wall time.  A benchmark on a shared machine is only
+    trustworthy when this is near 0; ``cpus`` is None where ``/proc/stat`` does not exist.
+    """
+
+    def __enter__(self):
+        self.cpus = None
+        self._start = (_machine_busy_seconds(), _own_cpu_seconds(), time.perf_counter())
+        return self
+
+    def __exit__(self, *exc):
+        busy, own, wall = _machine_busy_seconds(), _own_cpu_seconds(), time.perf_counter()
+        if busy is not None and self._start[0] is not None:
+            self.cpus = max(0.0, ((busy - self._start[0]) - (own - self._start[1])) / (wall - self._start[2]))
+        return False
+
+
+def _machine_busy_seconds() -> float | None:
+    try:
+        with open("/proc/stat") as f:
+            fields = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_seconds() -> float:
+    t = os.times()
+    return t.user + t.system

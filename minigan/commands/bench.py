@@ -57,6 +57,8 @@ def _row(r: dict, torch: bool) -> str:
     if torch:
         cells.append(f"{100 * r['pytorch_peak_fraction']:>6.1f}")
     cells.append(f"{r['timed_steps']:>5}")
+    load = r.get("other_load_cpus")
+    cells.append(f"{load:>5.2f}" if load is not None else "    -")
     return "  ".join(cells)
 
 
@@ -67,7 +69,7 @@ def _table(rows: list[dict], torch: bool) -> list[str]:
     head.append("mg %pk")
     if torch:
         head.append("pt %pk")
-    head.append("steps")
+    head += ["steps", "other"]
     return ["  ".join(head), *(_row(r, torch) for r in rows)]
 
 
@@ -94,8 +96,8 @@ def format_report(result: dict) -> str:
     lines.append(f"peak      float32 matmul {peak['size']}x{peak['size']}: {peak['gflops']:.1f} GFLOP/s "
                  f"(best of {peak['repeats']}, NumPy BLAS, {peak['threads']} threads)")
     per_sample = net["flops_per_sample"]
-    lines.append(f"FLOPs     {per_sample:,} per sample per step (matrix products only: forward 2 N in out per "
-                 "Dense; backward 2 N in out each for dW and dx, where computed):")
+    lines.append(f"FLOPs     {per_sample:,} per sample per step, matrix products only: forward 2 N in out per Dense,")
+    lines.append("          backward 2 N in out for dW and 2 N in out for dx, each only where computed:")
     for part, flops in net["flops_parts_per_sample"].items():
         lines.append(f"            {part:<46} {flops:>9,} x N")
     for note in result["notes"]:
@@ -111,7 +113,11 @@ def format_report(result: dict) -> str:
     legend = "%pk = FLOPs / (ms per step) / peak, in %"
     if torch:
         legend = "ratio = minigan ms / pytorch ms (< 1: minigan is faster); mg, pt = minigan, PyTorch; " + legend
-    lines += ["", legend]
+    lines += ["", legend, "other = CPUs kept busy by other processes meanwhile (should be ~0 for numbers to trust)"]
+    busy = [r["other_load_cpus"] for r in result["headline"] + result["scaling"] if r.get("other_load_cpus")]
+    if busy and max(busy) > 0.1:
+        lines.append(f"WARNING   other processes used up to {max(busy):.2f} CPUs during the measurement: "
+                     "the timings are not reliable; rerun on an idle machine")
     rss = result["peak_rss_mb"]
     if rss is not None:
         lines.append(f"peak RSS of this process: {rss:.0f} MiB" + (" (includes PyTorch)" if torch else ""))

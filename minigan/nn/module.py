@@ -42,20 +42,6 @@ class Module:
         """Name -> parameter array.  The arrays are the live ones, not copies."""
         return {}
 
-    def adopt_params(self, arrays: dict[str, np.ndarray]) -> None:
-        """Copy each named parameter into the given array and keep that array from now on.
-
-        :class:`~minigan.nn.Sequential` uses this to put all of a network's parameters in
-        one contiguous buffer.  This default works for a module that keeps parameter
-        ``"W"`` in ``self.W`` (and so on); it raises ``TypeError`` for any other layout.
-        """
-        current = self.params()
-        for name, new in arrays.items():
-            if getattr(self, name, None) is not current[name]:
-                raise TypeError(f"{self!r}: parameter {name!r} is not the attribute self.{name}")
-            np.copyto(new, current[name])
-            setattr(self, name, new)
-
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, object]:
         raise NotImplementedError
 

@@ -16,11 +16,6 @@ class Sequential(Module):
     reverse order, feeding each one's ``dx`` to the one before it (the chain rule).
     ``need_dx=False`` is passed on to the first child (nobody needs its ``dx``) and
     ``need_grads=False`` to every child, for the children that support them.
-
-    All parameters live in one contiguous 1-D array: ``params()`` returns views of it,
-    in order, so an optimiser can update the whole network with a few array operations
-    instead of a few per parameter.  (Skipped, with the parameters left where they are,
-    if a child cannot :meth:`~minigan.nn.Module.adopt_params` or dtypes differ.)
     """
 
     backward_options = frozenset({"need_dx", "need_grads"})
@@ -33,7 +28,6 @@ class Sequential(Module):
                     "(it needs forward(x) and backward(dy, cache))"
                 )
         self.modules = list(modules)
-        self._put_params_in_one_buffer()
 
     def __repr__(self) -> str:
         inner = ",\n".join(f"  ({i}) {m!r}" for i, m in enumerate(self.modules))
@@ -52,29 +46,6 @@ class Sequential(Module):
             for name, p in params.items():
                 out[f"{i}.{name}"] = p
         return out
-
-    def adopt_params(self, arrays: dict[str, np.ndarray]) -> None:
-        for i, m in enumerate(self.modules):
-            prefix = f"{i}."
-            own = {k[len(prefix):]: a for k, a in arrays.items() if k.startswith(prefix)}
-            if own:
-                m.adopt_params(own)
-
-    def _put_params_in_one_buffer(self) -> None:
-        """Move every parameter into one new contiguous array (see the class docstring)."""
-        params = self.params()
-        arrays = list(params.values())
-        if not arrays or len({a.dtype for a in arrays}) > 1 or len({id(a) for a in arrays}) < len(arrays):
-            return  # nothing to move, mixed dtypes, or one array shared by two layers
-        flat = np.empty(sum(a.size for a in arrays), dtype=arrays[0].dtype)
-        views, offset = {}, 0
-        for name, a in params.items():
-            views[name] = flat[offset:offset + a.size].reshape(a.shape)
-            offset += a.size
-        try:
-            self.adopt_params(views)
-        except (AttributeError, TypeError):
-            pass  # a child keeps its parameters its own way: they stay where they are
 
     def forward(self, x):
         caches = []
