@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..checkpoint import fsync_dir
 from ..errors import MiniganError
 
 
@@ -129,20 +130,6 @@ def _progress_bar(enabled: bool, total: int | None, desc: str):
     return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=desc, file=sys.stderr, leave=False)
 
 
-def _fsync_dir(directory: Path) -> None:
-    """Make the rename durable (POSIX); a no-op where directories cannot be opened."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _download_one(url: str, remote: RemoteFile, dest_dir: Path, timeout: float, progress: bool) -> None:
     """Stream ``url`` to ``dest_dir/remote.name``, verified; raise :class:`_Failed` on any problem."""
     request = urllib.request.Request(url, headers={"User-Agent": "minigan (python urllib)"})
@@ -159,7 +146,7 @@ def _download_one(url: str, remote: RemoteFile, dest_dir: Path, timeout: float, 
         if got != remote.sha256:
             raise _Failed(f"checksum mismatch: SHA-256 {got}, expected {remote.sha256}")
         os.replace(tmp, dest_dir / remote.name)
-        _fsync_dir(dest_dir)
+        fsync_dir(dest_dir)
     finally:
         tmp.unlink(missing_ok=True)  # after a successful replace the temporary name is gone already
 
