@@ -108,6 +108,17 @@ def keep_freed_memory() -> None:
         _kept_freed_memory = True
 
 
+def make_noise(rng: np.random.Generator, n: int, z_dim: int, kind: str, dtype=np.float32) -> np.ndarray:
+    """z of shape (n, z_dim): standard normal (``kind="gaussian"``) or uniform on [-1, 1]
+    (``kind="uniform"``), drawn from ``rng`` directly in ``dtype``."""
+    if kind == "gaussian":
+        return rng.standard_normal((n, z_dim), dtype=dtype)
+    z = rng.random((n, z_dim), dtype=dtype)
+    z *= 2
+    z -= 1
+    return z
+
+
 def _param_dtype(model) -> np.dtype:
     params = model.params()
     if not params:
@@ -164,12 +175,7 @@ class GAN:
     # Step 1 of section 3.3: "random noise".
     def sample_noise(self, n: int) -> np.ndarray:
         """z of shape (n, z_dim) in the GAN's dtype, from the configured distribution."""
-        if self.noise == "gaussian":
-            return self.rng.standard_normal((n, self.z_dim), dtype=self.dtype)
-        z = self.rng.random((n, self.z_dim), dtype=self.dtype)
-        z *= 2
-        z -= 1
-        return z
+        return make_noise(self.rng, n, self.z_dim, self.noise, self.dtype)
 
     def sample(self, n: int) -> np.ndarray:
         """n generated samples, shape (n, out_dim)."""

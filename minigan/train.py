@@ -60,7 +60,7 @@ import numpy as np
 
 from . import checkpoint as ckpt
 from .errors import MiniganError
-from .gan import GAN, NOISE_KINDS, ORDERS, OUTPUTS, StepStats, build_discriminator, build_generator
+from .gan import GAN, NOISE_KINDS, ORDERS, OUTPUTS, StepStats, build_discriminator, build_generator, make_noise
 from .losses import GENERATOR_LOSSES
 from .nn.activations import sigmoid
 from .nn.pack import Pack
@@ -305,13 +305,6 @@ def discriminator_probability(D, x: np.ndarray) -> np.ndarray:
     if isinstance(D, Pack):
         x = np.repeat(x, D.m, axis=0)
     return sigmoid(D(x)).ravel()
-
-
-def make_noise(rng: np.random.Generator, n: int, z_dim: int, kind: str) -> np.ndarray:
-    """z (n, z_dim) float32: standard normal, or uniform on [-1, 1] (as :class:`GAN` draws it)."""
-    if kind == "gaussian":
-        return rng.standard_normal((n, z_dim), dtype=np.float32)
-    return rng.random((n, z_dim), dtype=np.float32) * np.float32(2) - np.float32(1)
 
 
 # -- the trainer --------------------------------------------------------------------------------------

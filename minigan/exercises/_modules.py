@@ -112,7 +112,8 @@ class ModuleExercise:
         raise NotImplementedError
 
     def build(self, answer, case: Case, dtype, rng):
-        raise NotImplementedError
+        """The learner's layer; by default the constructor called with no arguments."""
+        return call_learner(f"the constructor {answer.__name__}()", answer)
 
     def constructor_detail(self, layer) -> str:
         return f"built {type(layer).__name__}"
@@ -341,12 +342,6 @@ class TanhExercise(ModuleExercise):
     def cases(self):
         return [Case(f"x {shape_str(s)}", s, {"scale": c}) for s, c in (((4, 3), 1.0), ((3, 5), 0.6), ((1, 4), 1.4))]
 
-    def build(self, answer, case, dtype, rng):
-        return call_learner(f"the constructor {answer.__name__}()", answer)
-
-    def inputs(self, rng, shape, dtype, scale=1.0):
-        return (rng.standard_normal(shape) * scale).astype(dtype)
-
     def ref_forward(self, layer, case, x):
         return np.tanh(x.astype(np.float64))
 
@@ -380,12 +375,6 @@ class SigmoidExercise(ModuleExercise):
 
     def cases(self):
         return [Case(f"x {shape_str(s)}", s, {"scale": c}) for s, c in (((4, 3), 2.0), ((3, 5), 1.0), ((1, 4), 3.0))]
-
-    def build(self, answer, case, dtype, rng):
-        return call_learner(f"the constructor {answer.__name__}()", answer)
-
-    def inputs(self, rng, shape, dtype, scale=1.0):
-        return (rng.standard_normal(shape) * scale).astype(dtype)
 
     def ref_forward(self, layer, case, x):
         return stable_sigmoid(x.astype(np.float64))

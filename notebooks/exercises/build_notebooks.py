@@ -20,9 +20,11 @@ import sys
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbformat.v4 import new_notebook
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "src"))
+from _cells import code, md  # noqa: E402  (the chapter notebooks' cell helpers)
 
 READING_THE_REPORT = """\
 ## 怎样读评分报告
@@ -42,19 +44,6 @@ import numpy as np
 from minigan.exercises import check
 from minigan.nn import Module  # 基类：提供 layer(x) 的写法和默认的 params()（返回 {}）
 """
-
-
-def md(text: str) -> dict:
-    # A backslash at the end of a source line joins it with the next (raw strings keep
-    # them): long sentences stay one paragraph line without one very long source line.
-    return new_markdown_cell(text.strip("\n").replace("\\\n", ""))
-
-
-def code(text: str, tag: str | None = None) -> dict:
-    cell = new_code_cell(text.strip("\n"))
-    if tag:
-        cell.metadata["tags"] = [tag]
-    return cell
 
 
 # --------------------------------------------------------------------------------------
