@@ -59,6 +59,33 @@ def test_flop_rules_for_one_layer():
 # --- the command, end to end ------------------------------------------------------------
 
 
+def test_matmul_floor_computes_every_product_of_the_step_and_nothing_else(monkeypatch):
+    from minigan.bench.floor import make_matmul_step
+
+    n = 3
+    step = make_matmul_step(*network_shapes(128), n)
+    seen = []
+
+    def record(kind):
+        real = getattr(np, kind)
+
+        def call(a, b, out):
+            seen.append((a.shape[0], a.shape[1], b.shape[1]))
+            assert out.shape == (a.shape[0], b.shape[1]) and out.dtype == np.float32
+            return real(a, b, out=out)
+
+        return call
+
+    monkeypatch.setattr(np, "matmul", record("matmul"))
+    monkeypatch.setattr(np, "multiply", record("multiply"))
+    step()
+    # the hand count at the top of this module, product by product
+    assert sum(2 * r * k * c for r, k, c in seen) == 2_872_320 * n
+    assert len(seen) == 4 + 4 + 7 + 4 + 4 + 4 + 7
+    assert (2 * n, 784, 128) in seen and (784, 2 * n, 128) in seen  # D's first layer: forward, dW on 2N rows
+    assert (n, 1, 128) in seen  # D's last layer's dx in the G step, by broadcasting
+
+
 @pytest.mark.slow
 def test_bench_quick_json_end_to_end():
     out = subprocess.run([sys.executable, "-m", "minigan", "bench", "--quick", "--json"], capture_output=True,
@@ -80,10 +107,12 @@ def test_bench_quick_json_end_to_end():
         assert r["other_load_cpus"] is None or r["other_load_cpus"] >= 0
         assert r["minigan_peak_fraction"] == pytest.approx(
             r["flops"] / (r["minigan_ms"] * 1e-3) / (result["peak"]["gflops"] * 1e9))
+        assert r["matmul_floor_ms"] > 0
         if torch:
             assert r["pytorch_ms"] > 0 and r["ratio"] == pytest.approx(r["minigan_ms"] / r["pytorch_ms"])
+            assert r["floor_ratio"] == pytest.approx(r["matmul_floor_ms"] / r["pytorch_ms"])
         else:
-            assert r["ratio"] is None
+            assert r["ratio"] is None and r["floor_ratio"] is None
     if torch:
         assert result["threads"]["pytorch"] >= 1
     else:

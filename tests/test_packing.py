@@ -99,3 +99,16 @@ def test_reproduce_quick_end_to_end(what, tmp_path):
         assert "Adversarial nets" in table and "one Gaussian" in table
         assert [r["model"] for r in raw["rows"]][0] == "minigan GAN samples"
         assert all(np.isfinite(r["mean"]) for r in raw["rows"])
+
+
+def test_toy_learning_rate_schedule_holds_then_decays_geometrically():
+    from minigan.reproduce import ToySettings, learning_rate
+
+    s = ToySettings(steps=101, lr=1e-3, lr_end=1e-5, decay_start=0.5)
+    rates = [learning_rate(k, s) for k in range(s.steps)]
+    assert rates[0] == rates[50] == 1e-3  # held for the first half
+    assert rates[-1] == pytest.approx(1e-5, rel=1e-12)  # reaches lr_end exactly at the last step
+    assert rates[75] == pytest.approx(1e-4, rel=1e-12)  # halfway through the decay: the geometric mean
+    assert all(a >= b for a, b in zip(rates, rates[1:]))
+    constant = ToySettings(steps=10, lr=2e-4, lr_end=2e-4)
+    assert {learning_rate(k, constant) for k in range(10)} == {2e-4}

@@ -8,6 +8,8 @@
 * the step's FLOPs counted from the layer shapes (:mod:`.flops`), this machine's float32
   matmul peak (:mod:`.peak`) and the fraction of it each step reaches;
 * the thread counts each side ran with and the BLAS kernel (:mod:`.system`);
+* the step's matrix products alone in NumPy (:mod:`.floor`): no NumPy step with this
+  BLAS can be faster, so ``matmul_floor_ms / pytorch_ms`` bounds the reachable ratio;
 * a scaling table over batch size and hidden width, and the peak RSS of the process;
 * how busy other processes kept the CPUs meanwhile (a shared machine spoils timings).
 """
@@ -20,6 +22,7 @@ import time
 import numpy as np
 
 from .flops import mlp_shapes, train_step_flops
+from .floor import make_matmul_step
 from .peak import matmul_peak_gflops
 from .system import OtherLoad, blas_info, machine_info, peak_rss_mb
 from .timing import alternate_blocks, median_ms
@@ -56,7 +59,8 @@ def measure(batch: int, width: int, *, blocks: int, block_steps: int, warmup: in
             use_torch: bool, peak_gflops: float, seed: int = 0) -> dict:
     """Time both steps at one (batch, width) and return the row of numbers."""
     real = np.random.default_rng(seed).uniform(-1, 1, (batch, OUT_DIM)).astype(np.float32)
-    steps = {"minigan": make_minigan_step(real, width, seed)}
+    steps = {"minigan": make_minigan_step(real, width, seed),
+             "matmul_floor": make_matmul_step(*network_shapes(width), batch, seed)}
     if use_torch:
         from .reference import make_torch_step
 
@@ -71,6 +75,7 @@ def measure(batch: int, width: int, *, blocks: int, block_steps: int, warmup: in
         row[f"{name}_ms"] = ms
         row[f"{name}_peak_fraction"] = flops / (ms * 1e-3) / (peak_gflops * 1e9)
     row["ratio"] = row["minigan_ms"] / row["pytorch_ms"] if use_torch else None
+    row["floor_ratio"] = row["matmul_floor_ms"] / row["pytorch_ms"] if use_torch else None
     return row
 
 

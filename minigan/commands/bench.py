@@ -53,6 +53,9 @@ def _row(r: dict, torch: bool) -> str:
     cells = [f"{r['batch']:>5}", f"{r['width']:>5}", f"{r['flops'] / 1e6:>9.1f}", f"{r['minigan_ms']:>10.3f}"]
     if torch:
         cells += [f"{r['pytorch_ms']:>10.3f}", f"{r['ratio']:>7.2f}"]
+    cells.append(f"{r['matmul_floor_ms']:>8.3f}")
+    if torch:
+        cells.append(f"{r['floor_ratio']:>7.2f}")
     cells.append(f"{100 * r['minigan_peak_fraction']:>6.1f}")
     if torch:
         cells.append(f"{100 * r['pytorch_peak_fraction']:>6.1f}")
@@ -66,6 +69,9 @@ def _table(rows: list[dict], torch: bool) -> list[str]:
     head = ["batch", "width", "    MFLOP", "minigan ms"]
     if torch:
         head += ["pytorch ms", "  ratio"]
+    head.append("floor ms")
+    if torch:
+        head.append("  floor")
     head.append("mg %pk")
     if torch:
         head.append("pt %pk")
@@ -113,7 +119,9 @@ def format_report(result: dict) -> str:
     legend = "%pk = FLOPs / (ms per step) / peak, in %"
     if torch:
         legend = "ratio = minigan ms / pytorch ms (< 1: minigan is faster); mg, pt = minigan, PyTorch; " + legend
-    lines += ["", legend, "other = CPUs kept busy by other processes meanwhile (should be ~0 for numbers to trust)"]
+    floor = ("floor ms = the step's matrix products alone in NumPy (no NumPy step can be faster with this BLAS)"
+             + ("; floor = floor ms / pytorch ms, the lowest ratio reachable" if torch else ""))
+    lines += ["", legend, floor, "other = CPUs kept busy by other processes meanwhile (should be ~0 for numbers to trust)"]
     busy = [r["other_load_cpus"] for r in result["headline"] + result["scaling"] if r.get("other_load_cpus")]
     if busy and max(busy) > 0.1:
         lines.append(f"WARNING   other processes used up to {max(busy):.2f} CPUs during the measurement: "
