@@ -16,6 +16,12 @@ error on the 500 test digits.  Reference rows computed the same way: the 4,000 r
 training digits as centres, and one Gaussian fitted to them (covariance + s^2 I, s
 chosen on validation like sigma).  Not the paper's test set: its numbers are listed
 for orientation, not for comparison.
+
+``scores`` — the digit-classifier scores, memorisation and detectability of the default
+``minigan train`` recipe on mnist5k over several seeds, each beside the same numbers
+for real digits the networks never saw (the 500 validation digits, an ideal
+generator's score at the same sample size).  No paper has these rows: they are
+comparable only within minigan.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .metrics import SIGMAS, mode_coverage, parzen_evaluate
+from .metrics import SIGMAS, class_scores, detection_accuracy, memorisation, mode_coverage, parzen_evaluate
 from .metrics.evaluate import to_unit_interval
 
 #: PacGAN Table 1 (mean +- standard error over 10 trials): modes, HQ %, reverse KL.
@@ -190,6 +196,48 @@ def parzen_table(rows: list[dict], dataset: str, n_test: int) -> str:
     lines.append(f"minigan rows: Parzen window on {dataset} with sigma from logspace(-1, 0, 10) chosen on the "
                  f"validation images and the mean ± standard error over the {n_test} test images; pixels in "
                  "[0, 1].  Not the paper's test set: compare minigan's rows with each other, not with the paper's.")
+    return "\n".join(lines)
+
+
+#: columns of the ``scores`` table: (key in a score row, header, format of the value)
+SCORE_COLUMNS = [
+    ("classes_covered", "classes covered (of 10)", "{:.1f}"),
+    ("kl_to_uniform", "KL(class histogram ‖ uniform)", "{:.3f}"),
+    ("confidence_score", "confidence score (max 10)", "{:.2f}"),
+    ("frechet", "Fréchet distance to test digits", "{:.1f}"),
+    ("nn_median", "median distance to nearest training digit", "{:.2f}"),
+    ("near_copy_percent", "near copies %", "{:.1f}"),
+    ("detection_accuracy", "detector accuracy (0.5 = indistinguishable)", "{:.3f}"),
+]
+
+
+def score_row(images: np.ndarray, classifier, train: np.ndarray, test: np.ndarray, seed: int) -> dict:
+    """Every column of :data:`SCORE_COLUMNS` for ``images`` (N, 784), judged against ``test``."""
+    scores = class_scores(classifier, images, test)
+    copies = memorisation(images, train, test)
+    return {"classes_covered": scores.classes_covered, "kl_to_uniform": scores.kl_to_uniform,
+            "confidence_score": scores.confidence_score, "frechet": scores.frechet,
+            "nn_median": copies.generated_median, "near_copy_percent": 100 * copies.near_copy_fraction,
+            "detection_accuracy": detection_accuracy(test, images, rng=seed)}
+
+
+def scores_table(rows: dict[str, list[dict]], dataset: str, n: int) -> str:
+    """Markdown: one line per model, each cell mean ± standard error over its runs."""
+    lines = ["| model | " + " | ".join(h for _, h, _ in SCORE_COLUMNS) + " | runs |",
+             "|---" * (len(SCORE_COLUMNS) + 2) + "|"]
+    for model, runs in rows.items():
+        cells = []
+        for key, _, fmt in SCORE_COLUMNS:
+            m, se = mean_se([r[key] for r in runs])
+            cells.append(f"{fmt.format(m)} ± {fmt.format(se)}")
+        lines.append(f"| {model} | " + " | ".join(cells) + f" | {len(runs)} |")
+    lines.append("")
+    lines.append(f"{n} images per row and run, judged against the {n} {dataset} test digits; per run (seed) a "
+                 "digit classifier (784-256-10, minigan's engine) trained on the training digits gives the "
+                 "class histogram, the confidence score exp(E KL(p(y|x) || p(y))) and the penultimate-layer "
+                 "features of the Fréchet distance; near copies are images closer to a training digit than "
+                 "99 % of test digits are; the detector is a fresh 784-64-2 MLP trained on half of the images "
+                 "and half of the test digits, accuracy on the other halves.  Comparable only within minigan.")
     return "\n".join(lines)
 
 

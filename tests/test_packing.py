@@ -84,7 +84,7 @@ def test_train_with_pack_flag_and_bad_pack(tmp_path):
     assert "Traceback" not in bad.stderr
 
 
-@pytest.mark.parametrize("what", ["ring", "parzen"])
+@pytest.mark.parametrize("what", ["ring", "parzen", "scores"])
 def test_reproduce_quick_end_to_end(what, tmp_path):
     done = run("reproduce", what, "--quick", "--out", str(tmp_path), "-q")
     assert done.returncode == 0, done.stderr
@@ -95,6 +95,13 @@ def test_reproduce_quick_end_to_end(what, tmp_path):
         assert len(raw["runs"]) == 4 * 2
         assert all(0 <= r["modes"] <= 8 and 0 <= r["high_quality"] <= 1 for r in raw["runs"])
         assert (tmp_path / "ring_pack2.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    elif what == "scores":
+        (generated,), (reference,) = raw["rows"].values()
+        assert "held-out real digits (reference)" in table
+        # Real digits the classifier never saw: every class present, and a detector
+        # cannot tell them from other real digits (500 vs 500 images: chance +- ~0.05).
+        assert reference["classes_covered"] == 10 and 0.4 < reference["detection_accuracy"] < 0.6
+        assert all(np.isfinite(v) for v in generated.values())
     else:
         assert "Adversarial nets" in table and "one Gaussian" in table
         assert [r["model"] for r in raw["rows"]][0] == "minigan GAN samples"

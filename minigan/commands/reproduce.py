@@ -1,4 +1,4 @@
-"""``minigan reproduce ring|grid|parzen``: the papers' tables, re-measured on minigan.
+"""``minigan reproduce ring|grid|parzen|scores``: the papers' tables (and minigan's digit scores), re-measured.
 
 Writes ``<out>/<what>.md`` (the paper's rows beside minigan's measured rows, the
 command and the machine) and ``<out>/<what>.json`` (every run).  See
@@ -23,12 +23,13 @@ HELP = "re-measure PacGAN's ring/grid table or Goodfellow et al.'s Parzen table 
 
 
 def add_arguments(p):
-    p.add_argument("what", choices=("ring", "grid", "parzen"), help="which table")
-    p.add_argument("--seeds", type=int, help="seeds per row (default 10 for ring/grid, 1 for parzen)")
+    p.add_argument("what", choices=("ring", "grid", "parzen", "scores"), help="which table")
+    p.add_argument("--seeds", type=int, help="seeds per row (default 10 for ring/grid, 1 for parzen, 3 for scores)")
     p.add_argument("--steps", type=int, help="training steps per run (default: 60,000 ring/grid; the default "
                                               "minigan train length for parzen)")
     p.add_argument("--packs", default="1,2,3,4", help="packing degrees, one row each (default 1,2,3,4)")
-    p.add_argument("--dataset", default="mnist5k", help="parzen: mnist5k (default) or mnist (downloaded)")
+    p.add_argument("--dataset", default="mnist5k",
+                   help="parzen, scores: mnist5k (default) or mnist (downloaded)")
     p.add_argument("--quick", action="store_true", help="a few hundred steps and 2 seeds: checks the pipeline")
     p.add_argument("--out", default="results", metavar="DIR", help="where the tables go (default results/)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
@@ -87,31 +88,58 @@ def run(args) -> int:
                     f"{100 * r['high_quality']:.1f} %, reverse KL {r['reverse_kl']:.3f} ({r['seconds']:.0f} s)")
         table = rp.toy_table(args.what, results, settings, seeds)
         raw = {"settings": settings.__dict__, "runs": results}
-    else:
+    elif args.what == "parzen":
         from ..data import load
         from ..metrics.evaluate import validation_split
-        from ..train import TrainConfig, Trainer, load_dataset
 
-        config = TrainConfig(dataset=args.dataset, steps=args.steps or (200 if args.quick else None), seed=0)
-        data = load_dataset(config.validate())
-        config = config.resolve(data).validate()
-        trainer = Trainer(config, data)
-        say(f"training {config.dataset} for {trainer.total_steps} steps (the default recipe)")
-        for step in range(trainer.total_steps):
-            trainer.train_step()
-            if (step + 1) % max(1, trainer.total_steps // 10) == 0:
-                say(f"  step {step + 1}/{trainer.total_steps}")
+        trainer = train_default_recipe(args.dataset, 0, args.steps or (200 if args.quick else None), say)
         n = 1_000 if args.quick else 10_000
         samples = trainer.gan.sample(n)
         train = load(args.dataset, "train").x
         test = load(args.dataset, "test").x
         say(f"Parzen windows: {n} generated centres, {len(test)} test images")
-        rows = rp.parzen_rows(samples, train, validation_split(args.dataset, data), test)
+        rows = rp.parzen_rows(samples, train, validation_split(args.dataset, trainer.dataset), test)
         table = rp.parzen_table(rows, args.dataset, len(test))
-        raw = {"config": config.to_dict(), "samples": n, "rows": rows}
+        raw = {"config": trainer.config.to_dict(), "samples": n, "rows": rows}
+    else:
+        from ..data import load
+        from ..metrics import MLPClassifier
+        from ..metrics.evaluate import validation_split
+
+        train = load(args.dataset, "train")
+        test = load(args.dataset, "test").x
+        reference = validation_split(args.dataset, train)
+        n = min(len(test), len(reference))
+        seeds = args.seeds or (1 if args.quick else 3)
+        rows: dict[str, list[dict]] = {"minigan GAN (default recipe)": [], "held-out real digits (reference)": []}
+        for seed in range(seeds):
+            trainer = train_default_recipe(args.dataset, seed, args.steps or (200 if args.quick else None), say)
+            classifier = MLPClassifier(train.dim, int(train.y.max()) + 1, rng=seed).fit(
+                train.x, train.y, epochs=2 if args.quick else 8)
+            say(f"seed {seed}: scoring {n} generated and {n} held-out real digits")
+            for model, images in zip(rows, (trainer.gan.sample(n), reference[:n])):
+                rows[model].append(rp.score_row(images, classifier, train.x, test[:n], seed))
+        table = rp.scores_table(rows, args.dataset, n)
+        raw = {"config": trainer.config.to_dict(), "seeds": seeds, "images": n, "rows": rows}
 
     seconds = time.perf_counter() - started
     path = rp.write_results(out, args.what, header(args.what, seconds) + table, raw)
     print(table)
     say(f"written {path} ({seconds / 60:.1f} minutes)")
     return 0
+
+
+def train_default_recipe(dataset: str, seed: int, steps, say):
+    """A :class:`~minigan.train.Trainer` after the default ``minigan train`` recipe on ``dataset``."""
+    from ..train import TrainConfig, Trainer, load_dataset
+
+    config = TrainConfig(dataset=dataset, steps=steps, seed=seed)
+    data = load_dataset(config.validate())
+    trainer = Trainer(config.resolve(data).validate(), data)
+    total = trainer.total_steps
+    say(f"training {dataset} (seed {seed}) for {total} steps (the default recipe)")
+    for step in range(total):
+        trainer.train_step()
+        if (step + 1) % max(1, total // 10) == 0:
+            say(f"  step {step + 1}/{total}")
+    return trainer

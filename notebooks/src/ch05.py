@@ -240,6 +240,25 @@ fig.tight_layout()
 所需的分钟数。这条挑战对高分辨率图像和大模型是真的（计算量随像素数和网络宽度的乘积增长），\
 但文章没有说明是哪一种规模；对 minigan 这样的规模，更大的困难是下一条：训练不稳定。
 """),
+    md(r"""
+#### 和 PyTorch 比：`minigan bench`
+
+上面的表只有 minigan 自己。`minigan bench` 在同一个进程里交替计时 minigan 的一步和 PyTorch 的同一步\
+（同样的网络、float32、Adam、非饱和损失；PyTorch 按最快的常规写法：判别器一步里生成样本不求梯度，\
+生成器一步里冻结判别器参数，融合的 Adam），每边取 200 步的中位数。它还单独计时这一步里的\
+**矩阵乘法本身**（`floor ms` 一列，`minigan.bench.floor`）：同样的 BLAS、同样的线程数下，任何 NumPy\
+写法都不可能比这更快，所以 `floor` 列（floor ms ÷ PyTorch ms）就是 minigan 能达到的最低比值。\
+下面打印的是在项目那台安静的两核机器上运行 `minigan bench` 的完整输出（保存在 `results/bench.txt`，\
+notebook 不重新计时，因为计时需要一台没有别的任务的机器）。
+"""),
+    code(r'''
+from pathlib import Path
+
+print((Path("..") / "results" / "bench.txt").read_text())
+'''),
+    md(r"""
+BENCH_READING
+"""),
     # ------------------------------------------------------------------------------------------
     md(r"""
 ### 挑战 2：质量不稳定、模式崩溃（Mode Collapse）
