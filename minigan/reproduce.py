@@ -116,7 +116,7 @@ def toy_run(dataset: str, pack: int, seed: int, settings: ToySettings, picture: 
     samples = trainer.gan.sample(settings.n_eval)
     coverage = mode_coverage(samples, data.centres, data.std)
     if picture is not None:
-        trainer.picture(picture, f"{dataset}, pack {pack}, seed {seed}: {coverage}")
+        trainer.picture(picture, f"{dataset}, pack {pack}, seed {seed}\n{coverage}")
     return {"pack": pack, "seed": seed, "modes": coverage.modes, "high_quality": coverage.high_quality,
             "reverse_kl": coverage.reverse_kl, "seconds": seconds}
 
