@@ -19,18 +19,18 @@ import numpy as np
 from ..errors import MiniganError
 
 NAME = "reproduce"
-HELP = "re-measure PacGAN's ring/grid table or Goodfellow et al.'s Parzen table and write Markdown"
+HELP = "re-measure PacGAN's ring/grid table, Goodfellow et al.'s Parzen table or minigan's digit scores and write Markdown"
 
 
 def add_arguments(p):
     p.add_argument("what", choices=("ring", "grid", "parzen", "scores"), help="which table")
     p.add_argument("--seeds", type=int, help="seeds per row (default 10 for ring/grid, 1 for parzen, 3 for scores)")
     p.add_argument("--steps", type=int, help="training steps per run (default: 60,000 ring/grid; the default "
-                                              "minigan train length for parzen)")
+                                              "minigan train length for parzen and scores)")
     p.add_argument("--packs", default="1,2,3,4", help="packing degrees, one row each (default 1,2,3,4)")
     p.add_argument("--dataset", default="mnist5k",
                    help="parzen, scores: mnist5k (default) or mnist (downloaded)")
-    p.add_argument("--quick", action="store_true", help="a few hundred steps and 2 seeds: checks the pipeline")
+    p.add_argument("--quick", action="store_true", help="a few hundred steps and 1-2 seeds: checks the pipeline")
     p.add_argument("--out", default="results", metavar="DIR", help="where the tables go (default results/)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
 
