@@ -255,3 +255,20 @@ def load_optimizer(prefix: str, optimizer, arrays: dict[str, np.ndarray]) -> Non
         optimizer.load_state_dict(unflatten(prefix, arrays))
     except ValueError as exc:
         raise MiniganError(f"checkpoint's {prefix} does not fit this optimiser: {exc}") from None
+
+
+def buffer_arrays(prefix: str, model) -> dict[str, np.ndarray]:
+    """``{"<prefix>/<name>": copy of buffer}`` for every buffer of ``model`` (see
+    ``Module.buffers``: state such as spectral-norm vectors, saved but not trained)."""
+    return flatten(prefix, model.buffers() if hasattr(model, "buffers") else {})
+
+
+def load_buffers(prefix: str, model, arrays: dict[str, np.ndarray]) -> None:
+    """Copy the saved ``<prefix>/*`` buffers into ``model`` in place (same checks as
+    :func:`load_model`; a model without buffers expects none)."""
+
+    class _Buffers:
+        def params(self):
+            return model.buffers() if hasattr(model, "buffers") else {}
+
+    load_model(prefix, _Buffers(), arrays)

@@ -187,6 +187,11 @@ class GAN:
         Returns ``(d_loss, mean D(x), mean D(G(z)))``, the latter two before the update.
         """
         n = real.shape[0]
+        # State that advances once per D update (spectral norm's power iteration); the
+        # article's D has none, nor does a learner's module without the method.
+        update_buffers = getattr(self.D, "update_buffers", None)
+        if update_buffers is not None:
+            update_buffers()
         # Steps 1-2: noise -> generated images (no generator gradient needed here).
         fake = self.G(self.sample_noise(n))
         if fake.shape[1:] != real.shape[1:]:

@@ -21,8 +21,8 @@ import time
 
 import numpy as np
 
-from .flops import mlp_shapes, train_step_flops
 from .floor import make_matmul_step
+from .flops import mlp_shapes, train_step_flops
 from .peak import matmul_peak_gflops
 from .system import OtherLoad, blas_info, machine_info, peak_rss_mb
 from .timing import alternate_blocks, median_ms

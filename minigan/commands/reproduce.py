@@ -19,12 +19,22 @@ import numpy as np
 from ..errors import MiniganError
 
 NAME = "reproduce"
-HELP = "re-measure PacGAN's ring/grid table, Goodfellow et al.'s Parzen table or minigan's digit scores and write Markdown"
+HELP = ("re-measure PacGAN's ring/grid table, Goodfellow et al.'s Parzen table, minigan's digit scores, "
+        "the recipe study or time to quality, and write Markdown")
 
 
 def add_arguments(p):
-    p.add_argument("what", choices=("ring", "grid", "parzen", "scores"), help="which table")
-    p.add_argument("--seeds", type=int, help="seeds per row (default 10 for ring/grid, 1 for parzen, 3 for scores)")
+    p.add_argument("what", choices=("ring", "grid", "parzen", "scores", "study", "time"), help="which table")
+    p.add_argument("--seeds", type=int,
+                   help="seeds per row (default 10 for ring/grid and scores, 1 for parzen, 5 for study, 3 for time)")
+    p.add_argument("--first-seed", type=int, default=0, metavar="S",
+                   help="scores, study, time: use seeds S, S+1, ... (default 0)")
+    p.add_argument("--variants", metavar="NAMES",
+                   help="study: comma-separated recipe names (default: all; see minigan.study.VARIANTS)")
+    p.add_argument("--jobs", type=int, default=1, metavar="J",
+                   help="scores, study: runs at a time, each with one BLAS thread (default 1)")
+    p.add_argument("--threshold", type=float, default=100.0,
+                   help="time: the judge's Fréchet distance to reach (default 100)")
     p.add_argument("--steps", type=int, help="training steps per run (default: 60,000 ring/grid; the default "
                                               "minigan train length for parzen and scores)")
     p.add_argument("--packs", default="1,2,3,4", help="packing degrees, one row each (default 1,2,3,4)")
@@ -94,39 +104,98 @@ def run(args) -> int:
 
         trainer = train_default_recipe(args.dataset, 0, args.steps or (200 if args.quick else None), say)
         n = 1_000 if args.quick else 10_000
-        samples = trainer.gan.sample(n)
+        samples = trainer.sample(n)
         train = load(args.dataset, "train").x
         test = load(args.dataset, "test").x
         say(f"Parzen windows: {n} generated centres, {len(test)} test images")
         rows = rp.parzen_rows(samples, train, validation_split(args.dataset, trainer.dataset), test)
         table = rp.parzen_table(rows, args.dataset, len(test))
         raw = {"config": trainer.config.to_dict(), "samples": n, "rows": rows}
-    else:
+    elif args.what == "scores":
         from ..data import load
-        from ..metrics import MLPClassifier
-        from ..metrics.evaluate import validation_split
+        from ..metrics.judge import load_judge
+        from ..study import parallel_map
 
-        train = load(args.dataset, "train")
-        test = load(args.dataset, "test").x
-        reference = validation_split(args.dataset, train)
-        n = min(len(test), len(reference))
-        seeds = args.seeds or (1 if args.quick else 3)
-        rows: dict[str, list[dict]] = {"minigan GAN (default recipe)": [], "held-out real digits (reference)": []}
-        for seed in range(seeds):
-            trainer = train_default_recipe(args.dataset, seed, args.steps or (200 if args.quick else None), say)
-            classifier = MLPClassifier(train.dim, int(train.y.max()) + 1, rng=seed).fit(
-                train.x, train.y, epochs=2 if args.quick else 8)
-            say(f"seed {seed}: scoring {n} generated and {n} held-out real digits")
-            for model, images in zip(rows, (trainer.gan.sample(n), reference[:n])):
-                rows[model].append(rp.score_row(images, classifier, train.x, test[:n], seed))
-        table = rp.scores_table(rows, args.dataset, n)
-        raw = {"config": trainer.config.to_dict(), "seeds": seeds, "images": n, "rows": rows}
+        n = min(len(load(args.dataset, "test")), len(validation_split_of(args.dataset, load(args.dataset, "train"))))
+        seeds = list(range(args.first_seed, args.first_seed + (args.seeds or (1 if args.quick else 10))))
+        _, accuracy = load_judge(args.dataset, log=say)  # trained once, before any worker starts
+        steps = args.steps or (200 if args.quick else None)
+        say(f"{len(seeds)} runs of the default recipe, {args.jobs} at a time")
+        results = parallel_map(rp.default_recipe_scores, [(args.dataset, s, steps, n) for s in seeds], args.jobs,
+                               lambda k, total, r: say(f"[{k}/{total}] seed {r['gan']['seed']}: Fréchet "
+                                                       f"{r['gan']['frechet']:.1f}, class KL "
+                                                       f"{r['gan']['kl_to_uniform']:.3f}, "
+                                                       f"{r['gan']['classes_covered']} classes"))
+        rows = {"minigan GAN (default recipe)": [r["gan"] for r in results],
+                "held-out real digits (reference)": [r["real"] for r in results]}
+        table = rp.scores_table(rows, args.dataset, n, accuracy)
+        from ..train import TrainConfig
+
+        raw = {"config": TrainConfig(dataset=args.dataset, steps=steps).to_dict(), "seeds": seeds, "images": n,
+               "judge_accuracy": accuracy, "rows": rows}
+    elif args.what == "study":
+        from .. import study
+        from ..metrics.judge import load_judge
+
+        names = [v.name for v in study.VARIANTS] if not args.variants else [v.strip() for v in args.variants.split(",")]
+        unknown = [v for v in names if v not in study.VARIANTS_BY_NAME]
+        if unknown:
+            raise MiniganError(f"--variants: unknown recipe(s) {unknown}; expected names from "
+                               f"{[v.name for v in study.VARIANTS]}")
+        seeds = range(args.first_seed, args.first_seed + (args.seeds or (1 if args.quick else 5)))
+        steps = args.steps or (200 if args.quick else default_image_steps())
+        _, accuracy = load_judge("mnist5k", log=say)  # trained once, before the workers start
+        out.mkdir(parents=True, exist_ok=True)
+        jobs = [(name, seed, steps, str(out / f"study_{slug(name)}.png") if seed == seeds[0] else None)
+                for name in names for seed in seeds]
+        say(f"{len(jobs)} runs of {steps:,} steps, {args.jobs} at a time")
+        results = study.run_jobs(jobs, args.jobs, say)
+        table = study.study_table(results, accuracy, steps)
+        raw = {"steps": steps, "judge_accuracy": accuracy,
+               "variants": {v.name: v.options for v in study.VARIANTS if v.name in names},
+               "runs": [{"variant": name, **r} for name, r in results]}
+    else:
+        from .. import study
+        from ..train import PRESETS, config_from_preset
+
+        seeds = range(args.first_seed, args.first_seed + (args.seeds or (1 if args.quick else 3)))
+        max_steps = args.steps or (400 if args.quick else 2 * default_image_steps())
+        every = 200 if args.quick else 1000
+        recipes = {"default": {}, "article (--preset article)": {
+            k: v for k, v in config_from_preset("article").to_dict().items() if k in PRESETS["article"]}}
+        results = {}
+        for name, options in recipes.items():
+            results[name] = []
+            for seed in seeds:
+                r = study.time_to_quality(options, seed, args.threshold, max_steps, every)
+                results[name].append(r)
+                got = f"step {r['step']:,} after {r['seconds']:.0f} s" if r["step"] else f"not in {max_steps:,} steps"
+                say(f"{name} seed {seed}: Fréchet <= {args.threshold:g} at {got}")
+        table = study.time_table(results, args.threshold, max_steps, every, 2_000)
+        raw = {"threshold": args.threshold, "max_steps": max_steps, "every": every, "runs": results}
 
     seconds = time.perf_counter() - started
     path = rp.write_results(out, args.what, header(args.what, seconds) + table, raw)
     print(table)
     say(f"written {path} ({seconds / 60:.1f} minutes)")
     return 0
+
+
+def slug(name: str) -> str:
+    """A file-name-safe form of a recipe name ("all four + SN" -> "all_four_SN")."""
+    return "_".join("".join(c if c.isalnum() else " " for c in name).split())
+
+
+def default_image_steps() -> int:
+    from ..train import DEFAULT_STEPS_IMAGES
+
+    return DEFAULT_STEPS_IMAGES
+
+
+def validation_split_of(dataset, train):
+    from ..metrics.evaluate import validation_split
+
+    return validation_split(dataset, train)
 
 
 def train_default_recipe(dataset: str, seed: int, steps, say):

@@ -44,7 +44,8 @@ def hidden_sizes(text: str) -> tuple[int, ...]:
 def add_arguments(p):
     from ..gan import NOISE_KINDS, ORDERS, OUTPUTS
     from ..losses import GENERATOR_LOSSES
-    from ..train import OPTIMIZERS
+    from ..schedule import SCHEDULES
+    from ..train import OPTIMIZERS, PRESETS
 
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = EPILOG
@@ -90,6 +91,25 @@ def add_arguments(p):
                    help="G's last activation (default: tanh for images, linear for toy sets)")
     m.add_argument("--seed", type=int, help="seed of everything random (default 0)")
 
+    rem = p.add_argument_group("remedies (article sections 6.1-6.2; see 'minigan.train.TrainConfig')")
+    rem.add_argument("--preset", choices=tuple(PRESETS),
+                     help="'article': exactly the article's recipe (labels 1/0, one learning rate, no remedies); "
+                          "'default' (default): the measured default recipe.  Options given explicitly win")
+    rem.add_argument("--dropout", type=float, metavar="P", help="dropout probability after D's hidden layers")
+    rem.add_argument("--translate", type=int, metavar="S",
+                     help="shift D's real and fake images by up to S pixels (differentiable augmentation)")
+    rem.add_argument("--instance-noise", type=float, metavar="SIGMA",
+                     help="Gaussian noise on D's inputs, SIGMA at the start, annealed linearly to 0")
+    rem.add_argument("--spectral-norm", action=argparse.BooleanOptionalAction, default=None,
+                     help="divide each of D's weight matrices by its largest singular value")
+    rem.add_argument("--ema", type=float, metavar="DECAY",
+                     help="sample from a moving average of G's weights with this decay (0: off)")
+    rem.add_argument("--lr-decay", choices=SCHEDULES, help="learning-rate schedule of both networks")
+    rem.add_argument("--lr-decay-start", type=float, metavar="F",
+                     help="fraction of the run after which the learning rates decay (default 0.5)")
+    rem.add_argument("--lr-decay-end", type=float, metavar="F",
+                     help="learning-rate factor reached at the last step (default 0)")
+
     r = p.add_argument_group("run")
     r.add_argument("--out", metavar="DIR", help="run directory (default runs/<dataset>-<timestamp>); must be new")
     r.add_argument("--resume", metavar="DIR", help="continue the run in DIR from its checkpoint")
@@ -102,11 +122,13 @@ def add_arguments(p):
 
 CONFIG_OPTIONS = ("dataset", "n", "data_dir", "epochs", "steps", "batch_size", "optimizer", "lr", "g_lr", "beta1",
                   "beta2", "momentum", "weight_decay", "l1", "loss", "d_steps", "order", "real_label", "pack",
-                  "z_dim", "hidden", "alpha", "noise", "output", "seed", "sample_every", "checkpoint_every")
+                  "z_dim", "hidden", "alpha", "noise", "output", "seed", "sample_every", "checkpoint_every",
+                  "dropout", "translate", "instance_noise", "spectral_norm", "ema", "lr_decay", "lr_decay_start",
+                  "lr_decay_end")
 
 
 def run(args) -> int:
-    from ..train import TrainConfig, TrainingDiverged, resume, train
+    from ..train import PRESETS, TrainingDiverged, config_from_preset, resume, train
 
     given = {k: getattr(args, k) for k in CONFIG_OPTIONS if getattr(args, k) is not None}
     progress = "none" if args.quiet else "auto"
@@ -117,9 +139,13 @@ def run(args) -> int:
 
             if args.out is not None and Path(args.out).resolve() != Path(args.resume).resolve():
                 raise MiniganError("--out and --resume name different directories; --resume DIR continues in DIR")
+            if args.preset is not None:
+                # A preset's values must agree with the run's own, as explicit options must.
+                given = {**{k: v for k, v in config_from_preset(args.preset).to_dict().items()
+                            if k in PRESETS[args.preset]}, **given}
             result = resume(args.resume, progress=progress, **given)
         else:
-            result = train(TrainConfig(**given), args.out, progress=progress)
+            result = train(config_from_preset(args.preset, **given), args.out, progress=progress)
     except TrainingDiverged as exc:
         print(f"minigan: error: {exc}", file=sys.stderr)
         return TrainingDiverged.exit_code

@@ -5,7 +5,9 @@
 * mixtures with known modes (``ring``, ``grid``, ``mixture1d``): PacGAN mode coverage;
 * image sets: the digit classifier's accuracy on held-out digits, class histogram / KL
   to uniform / classes covered / confidence score / Fréchet distance (digit sets only,
-  they have labels), memorisation against the training split with the test split as the
+  they have labels; 28 x 28 digits are scored by the cached convolutional judge of
+  :mod:`minigan.metrics.judge` against the validation + test digits, others by a small
+  MLP trained on the spot), memorisation against the training split with the test split as the
   held-out reference, detectability (real test images vs generated), and the Parzen
   log-likelihood (pixels mapped to [0, 1], sigma selected on a validation set, reported
   on the test split — the bundled variant of Goodfellow et al.'s protocol, not the
@@ -23,6 +25,7 @@ from ..data import load
 from .classifier import MLPClassifier
 from .coverage import mode_coverage
 from .detection import detection_accuracy
+from .judge import JUDGE_SHAPE, held_out, load_judge
 from .memorisation import memorisation
 from .parzen import parzen_evaluate
 from .scores import class_scores
@@ -62,10 +65,17 @@ def evaluate(dataset: str, samples: np.ndarray, *, seed: int = 0, quick: bool = 
         out["mode_coverage"] = mode_coverage(samples, train.centres, train.std).as_dict()
 
     if train.image_shape is not None:
-        epochs = 2 if quick else 8
-        if train.y is not None:
+        if train.y is not None and tuple(train.image_shape) == JUDGE_SHAPE:
+            clf, accuracy = load_judge(dataset, log=log)
+            held = held_out(dataset)
+            out["classifier"] = "judge (convolutional, minigan.metrics.judge)"
+            out["classifier_accuracy"] = accuracy
+            out["class_scores"] = class_scores(clf, samples, held.x).as_dict()
+        elif train.y is not None:
             log("training the digit classifier")
-            clf = MLPClassifier(train.dim, int(train.y.max()) + 1, rng=seed).fit(train.x, train.y, epochs=epochs)
+            clf = MLPClassifier(train.dim, int(train.y.max()) + 1, rng=seed).fit(
+                train.x, train.y, epochs=2 if quick else 8)
+            out["classifier"] = "MLP 784-256-10"
             out["classifier_accuracy"] = clf.accuracy(test.x, test.y)
             out["class_scores"] = class_scores(clf, samples, test.x).as_dict()
         log("memorisation")

@@ -42,6 +42,15 @@ class Module:
         """Name -> parameter array.  The arrays are the live ones, not copies."""
         return {}
 
+    def buffers(self) -> dict[str, np.ndarray]:
+        """Name -> state array that is saved and restored with the weights but not trained
+        (e.g. the power-iteration vectors of :class:`~minigan.nn.SpectralNorm`)."""
+        return {}
+
+    def update_buffers(self) -> None:
+        """Advance the buffers by one training update (called once per D update); most
+        modules have none."""
+
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, object]:
         raise NotImplementedError
 

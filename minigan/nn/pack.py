@@ -37,6 +37,13 @@ class Pack(Module):
     def params(self) -> dict[str, np.ndarray]:
         return self.module.params()
 
+    def buffers(self) -> dict[str, np.ndarray]:
+        return self.module.buffers() if hasattr(self.module, "buffers") else {}
+
+    def update_buffers(self) -> None:
+        if hasattr(self.module, "update_buffers"):
+            self.module.update_buffers()
+
     def pack(self, x: np.ndarray) -> np.ndarray:
         """(N, d) -> (N/m, m d); N must be a multiple of m."""
         if not isinstance(x, np.ndarray) or x.ndim != 2:

@@ -47,6 +47,18 @@ class Sequential(Module):
                 out[f"{i}.{name}"] = p
         return out
 
+    def buffers(self) -> dict[str, np.ndarray]:
+        out = {}
+        for i, m in enumerate(self.modules):
+            for name, b in (m.buffers() if hasattr(m, "buffers") else {}).items():
+                out[f"{i}.{name}"] = b
+        return out
+
+    def update_buffers(self) -> None:
+        for m in self.modules:
+            if hasattr(m, "update_buffers"):
+                m.update_buffers()
+
     def forward(self, x):
         caches = []
         for m in self.modules:

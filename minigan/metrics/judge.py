@@ -1,0 +1,129 @@
+"""The judge: a small convolutional digit classifier whose predictions and 128 features
+score generated digits (class histogram, Fréchet distance, confidence score).
+
+A weak classifier makes a weak score: an MLP that is right on 89 % of held-out digits
+barely separates a speckled blob from a clean digit.  The judge, built on minigan's own
+engine (:class:`~minigan.nn.Conv2d`, :class:`~minigan.nn.MaxPool2d`), is::
+
+    x (N, 784) -> Conv 5x5, 32 -> MaxPool 2 -> ReLU -> Conv 5x5, 64 -> MaxPool 2 -> ReLU
+              -> Dense 1024 -> 128 -> ReLU  (features)  -> Dense 128 -> 10  (logits)
+
+trained on the training split with every digit shifted by up to 2 pixels in each
+direction (a fresh shift per epoch), Adam 1e-3 decaying to 1e-4.  On mnist5k it is right
+on about 98-99 % of the 1,000 held-out digits (validation + test), which the cached
+file records.
+
+Training takes a minute or two, so the judge is trained once per data set and kept in
+``<cache>/judges/`` (``$MINIGAN_DATA``, else ``~/.cache/minigan``) as a minigan
+checkpoint (``.npz``, no pickle, written atomically), named after the data set, the
+judge's version and a hash of the training data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from .. import checkpoint as ckpt
+from ..errors import MiniganError
+from ..nn import Dense, ReLU, Sequential
+from ..nn.conv import Conv2d, MaxPool2d
+from ..nn.translate import shift_images
+from .classifier import Classifier
+
+#: Bump when the architecture or the training recipe changes: old cache files are ignored.
+JUDGE_VERSION = 1
+MAX_SHIFT = 2
+#: The image size the judge's two 5 x 5 convolutions and poolings are built for.
+JUDGE_SHAPE = (28, 28)
+
+
+def random_shifts(x: np.ndarray, rng: np.random.Generator, image_shape=(28, 28), max_shift: int = MAX_SHIFT):
+    """Every image of ``x`` (N, H W) shifted by its own random offset in [-max_shift, max_shift]^2."""
+    shifts = rng.integers(-max_shift, max_shift + 1, size=(len(x), 2))
+    return shift_images(x, image_shape, shifts, fill=-1.0)
+
+
+def build_judge(n_classes: int = 10, image_shape=(28, 28), *, rng=0) -> Classifier:
+    """An untrained judge for single-channel images of ``image_shape`` (see the module docstring)."""
+    H, W = image_shape
+    c1 = Conv2d((H, W, 1), 32, 5, rng=rng)
+    p1 = MaxPool2d(c1.out_shape)
+    c2 = Conv2d(p1.out_shape, 64, 5, rng=rng)
+    p2 = MaxPool2d(c2.out_shape)
+    flat = int(np.prod(p2.out_shape))
+    body = Sequential(c1, p1, ReLU(), c2, p2, ReLU(), Dense(flat, 128, rng=rng), ReLU())
+    return Classifier(body, Dense(128, n_classes, rng=rng), n_classes, rng=rng,
+                      augment=lambda x, g: random_shifts(x, g, image_shape))
+
+
+def train_judge(train, held_out, *, epochs: int = 15, rng=0, log=lambda message: None) -> tuple[Classifier, float]:
+    """Train a judge on ``train`` (a digit Dataset) and return it with its accuracy on
+    ``held_out`` (x, y)."""
+    judge = build_judge(int(train.y.max()) + 1, train.image_shape, rng=rng)
+    judge.fit(train.x, train.y, epochs=epochs, lr=1e-3, lr_end=1e-4,
+              progress=lambda e: log(f"judge: epoch {e}/{epochs}"))
+    return judge, judge.accuracy(*held_out)
+
+
+def judge_path(dataset: str, train_x: np.ndarray, root=None) -> Path:
+    from ..data.download import cache_root
+
+    digest = hashlib.sha256(np.ascontiguousarray(train_x).tobytes()).hexdigest()[:12]
+    return Path(root if root is not None else cache_root()) / "judges" / f"{dataset}-v{JUDGE_VERSION}-{digest}.npz"
+
+
+def load_judge(dataset: str = "mnist5k", *, root=None, epochs: int = 15,
+               log=lambda message: None) -> tuple[Classifier, float]:
+    """The judge of ``dataset`` and its held-out accuracy: from the cache (``root``,
+    default the data cache), or trained for ``epochs`` and cached on the first call.  The
+    held-out digits are the validation and test splits."""
+    from ..data import load
+
+    train = load(dataset, "train", seed=None)
+    if train.y is None or train.image_shape is None:
+        raise MiniganError(f"the judge needs labelled images; {dataset} has none")
+    path = judge_path(dataset, train.x, root)
+    judge = build_judge(int(train.y.max()) + 1, train.image_shape)
+    if path.exists():
+        arrays = ckpt.load(path)
+        ckpt.load_model("judge", _Params(judge), arrays)
+        return judge, float(ckpt.load_config(arrays)["accuracy"])
+    held = held_out(dataset)
+    log(f"training the judge for {dataset} once (cached in {path.parent})")
+    judge, accuracy = train_judge(train, (held.x, held.y), epochs=epochs, log=log)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        ckpt.save(path, ckpt.model_arrays("judge", _Params(judge)),
+                  config={"dataset": dataset, "accuracy": accuracy, "version": JUDGE_VERSION,
+                          "held_out": len(held.x)})
+    except OSError as exc:  # a read-only cache costs time, not correctness
+        log(f"judge not cached ({exc})")
+    return judge, accuracy
+
+
+class _Params:
+    """Adapter: a classifier's weights as one ``params()`` mapping for checkpoints."""
+
+    def __init__(self, classifier: Classifier):
+        self.classifier = classifier
+
+    def params(self):
+        return self.classifier.params()
+
+
+def held_out(dataset: str):
+    """The digits no model trains on: validation + test where the set has a validation
+    split, else test.  Returns an object with ``x`` and ``y``."""
+    from types import SimpleNamespace
+
+    from ..data import load
+
+    test = load(dataset, "test", seed=None)
+    try:
+        val = load(dataset, "validation", seed=None)
+    except ValueError:
+        return SimpleNamespace(x=test.x, y=test.y)
+    return SimpleNamespace(x=np.concatenate([val.x, test.x]), y=np.concatenate([val.y, test.y]))

@@ -1,0 +1,347 @@
+"""A run bound to its directory: the training loop with progress, checkpoints and
+pictures (:class:`Run`), and the entry points :func:`train` and :func:`resume`."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import math
+import os
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .. import checkpoint as ckpt
+from ..errors import MiniganError
+from .config import (
+    CHECKPOINT_MAX_S,
+    CHECKPOINT_MIN_S,
+    CHECKPOINT_NAME,
+    METRIC_COLUMNS,
+    TrainConfig,
+    TrainingDiverged,
+    data_info,
+    load_dataset,
+    with_data_defaults,
+)
+from .files import _fmt, check_new_run_dir, default_out_dir, list_frames, make_writable_dir, write_metrics_csv
+from .networks import build_networks
+from .trainer import Trainer
+
+
+@dataclass
+class RunResult:
+    """What :func:`train` / :func:`resume` did: ``status`` is ``"finished"``,
+    ``"interrupted"`` (SIGINT; checkpoint saved) or ``"already_done"``."""
+
+    out_dir: Path
+    status: str
+    step: int
+    total_steps: int
+    steps_per_epoch: int
+    seconds: float
+    last: dict | None = None
+
+    @property
+    def epoch(self) -> int:
+        """Completed epochs."""
+        return self.step // self.steps_per_epoch
+
+    @property
+    def epochs(self) -> float:
+        """Epochs trained, with the fraction of an unfinished one."""
+        return self.step / self.steps_per_epoch
+
+    @property
+    def checkpoint(self) -> Path:
+        return self.out_dir / CHECKPOINT_NAME
+
+
+class _StopFlag:
+    """SIGINT sets ``requested``; a second SIGINT raises KeyboardInterrupt at once."""
+
+    def __init__(self):
+        self.requested = False
+
+    def __call__(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+
+class Run:
+    """A trainer bound to its output directory: the loop, the files, the progress."""
+
+    def __init__(self, trainer: Trainer, out_dir: Path, *, progress="auto", handle_sigint: bool = True):
+        from ..progress import make_progress
+
+        self.trainer = trainer
+        self.out = Path(out_dir)
+        self.progress = make_progress(progress) if isinstance(progress, str) else progress
+        self.handle_sigint = handle_sigint
+        self.stop = _StopFlag()
+        self.last_checkpoint_step = None
+
+    # -- files ------------------------------------------------------------------------------
+
+    def config_json(self) -> dict:
+        from .. import __version__
+
+        t = self.trainer
+        return {
+            "minigan_version": __version__,
+            "config": t.config.to_dict(),
+            "data": data_info(t.dataset),
+            "steps_per_epoch": t.spe,
+            "total_steps": t.total_steps,
+        }
+
+    def save_checkpoint(self) -> None:
+        ckpt.save(self.out / CHECKPOINT_NAME, self.trainer.state_arrays(), config=self.config_json())
+        self.last_checkpoint_step = self.trainer.step
+        self.last_checkpoint_time = time.perf_counter()
+
+    def picture(self, name: str, title: str) -> None:
+        path = self.out / "samples" / name
+        if self.trainer.picture(path, title) is not None:
+            import shutil
+
+            shutil.copyfile(path, self.out / "samples.png")
+
+    def epoch_picture(self) -> None:
+        t = self.trainer
+        e = t.epoch
+        self.picture(f"epoch_{e:04d}.png", f"epoch {e} (step {t.step})")
+
+    def finish_pictures(self) -> None:
+        """losses.png and training.gif from what is on disk and in memory."""
+        from .. import viz
+
+        t = self.trainer
+        if t.metrics["step"]:
+            viz.plot_losses({c: np.asarray(v) for c, v in t.metrics.items()}, self.out / "losses.png",
+                            title=f"{t.dataset.name}: losses (dotted: values at D = 1/2)")
+        frames = list_frames(self.out / "samples", t.spe)
+        frames = [f for f in frames if f[0] <= t.step]
+        if frames:
+            viz.save_gif([f[1] for f in frames], self.out / "training.gif",
+                         captions=[f[2] for f in frames] if t.kind == "image" else None)
+
+    # -- the loop -------------------------------------------------------------------------------
+
+    def _checkpoint_due(self) -> bool:
+        t, every = self.trainer, self.trainer.config.checkpoint_every
+        if every is not None:
+            return t.step % every == 0
+        waited = time.perf_counter() - self.last_checkpoint_time
+        return waited >= CHECKPOINT_MAX_S or (t.step % t.spe == 0 and waited >= CHECKPOINT_MIN_S)
+
+    def _one_step(self, csv_file, writer, t0: float, base: float) -> None:
+        """Train one step, then record, check, report, draw and checkpoint as due."""
+        t, cfg, total = self.trainer, self.trainer.config, self.trainer.total_steps
+        stats = t.train_step()
+        t.elapsed = base + (time.perf_counter() - t0)
+        row = t.record(stats, t.elapsed)
+        writer.writerow([_fmt(v) for v in row])
+        for name in ("d_loss", "g_loss", "d_real", "d_fake"):
+            value = getattr(stats, name)
+            if not math.isfinite(value):
+                csv_file.flush()
+                raise TrainingDiverged(
+                    f"training diverged: {name} is {value} at step {t.step} (epoch {row[1]}); "
+                    f"the last good checkpoint is {self.out / CHECKPOINT_NAME} (step "
+                    f"{self.last_checkpoint_step}); try a smaller --lr"
+                )
+        self.progress.update(t.step, row[1], stats)
+        if t.step % t.spe == 0:
+            csv_file.flush()
+            if t.epoch % cfg.sample_every == 0 or t.step == total:
+                self.epoch_picture()
+        if self._checkpoint_due() or t.step == total:
+            csv_file.flush()
+            self.save_checkpoint()
+
+    def loop(self, csv_file) -> str:
+        """Train up to ``total_steps``; returns ``"finished"`` or ``"interrupted"``."""
+        t = self.trainer
+        total = t.total_steps
+        writer = csv.writer(csv_file, lineterminator="\n")
+        t0, base = time.perf_counter(), t.elapsed
+        self.progress.start(total, t.step)
+        try:
+            # Overflow warnings would only repeat what the NaN/inf check below reports.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                while t.step < total:
+                    if self.stop.requested:
+                        return "interrupted"
+                    self._one_step(csv_file, writer, t0, base)
+        finally:
+            self.progress.close()
+        return "finished"
+
+    def run(self) -> RunResult:
+        t = self.trainer
+        out = self.out
+        self.last_checkpoint_time = time.perf_counter()
+        if t.step == 0:
+            self.picture("epoch_0000.png", "epoch 0 (before training)")
+            self.save_checkpoint()
+        elif self.last_checkpoint_step is None:
+            self.last_checkpoint_step = t.step
+        started = time.perf_counter()
+        status = "finished"
+        previous = None
+        if self.handle_sigint and threading.current_thread() is threading.main_thread():
+            previous = signal.signal(signal.SIGINT, self.stop)
+        try:
+            with open(out / "metrics.csv", "a", newline="") as f:
+                try:
+                    status = self.loop(f)
+                except TrainingDiverged:
+                    f.flush()
+                    self.finish_pictures()
+                    raise
+            if self.last_checkpoint_step != t.step:
+                self.save_checkpoint()
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+        if status == "finished" and t.step % t.spe != 0:
+            self.picture(f"step_{t.step:07d}.png", f"step {t.step} (in epoch {t.epoch + 1})")
+        self.finish_pictures()
+        m = t.metrics
+        last = {c: m[c][-1] for c in METRIC_COLUMNS} if m["step"] else None
+        return RunResult(out, status, t.step, t.total_steps, t.spe, time.perf_counter() - started, last)
+
+
+def train(config: TrainConfig, out_dir: str | os.PathLike | None = None, *, progress="auto",
+          handle_sigint: bool = True, data=None) -> RunResult:
+    """Start a new run of ``config`` in ``out_dir`` (default: :func:`default_out_dir`).
+
+    ``out_dir`` must not exist yet or be empty.  ``progress``: ``"auto"``, ``"bar"``,
+    ``"lines"``, ``"none"`` or a reporter object.  ``data``: an already loaded
+    :class:`~minigan.data.Dataset` to train on instead of loading ``config.dataset``.
+    Raises :class:`MiniganError` for bad input (before anything is written) and
+    :class:`TrainingDiverged` for a NaN/inf loss.
+    """
+    config = with_data_defaults(config.validate())
+    ds = data if data is not None else load_dataset(config)
+    config = config.resolve(ds).validate()
+    trainer = Trainer(config, ds)
+    out = Path(out_dir) if out_dir is not None else default_out_dir(config.dataset)
+    check_new_run_dir(out)
+    make_writable_dir(out)
+    run = Run(trainer, out, progress=progress, handle_sigint=handle_sigint)
+    ckpt.atomic_write_bytes(out / "config.json", (json.dumps(run.config_json(), indent=2) + "\n").encode())
+    write_metrics_csv(out / "metrics.csv", trainer.metrics)
+    return run.run()
+
+
+def read_run(run_dir: str | os.PathLike) -> tuple[Path, TrainConfig, dict[str, np.ndarray]]:
+    """``(directory, config, checkpoint arrays)`` of the run in ``run_dir`` (a run directory
+    or its ``checkpoint.npz``)."""
+    path = Path(run_dir)
+    if path.is_dir():
+        path = path / CHECKPOINT_NAME
+    if not path.exists():
+        raise MiniganError(f"no checkpoint to resume from: {path} does not exist")
+    arrays = ckpt.load(path)
+    stored = ckpt.load_config(arrays)
+    try:
+        config = TrainConfig.from_dict(stored["config"])
+    except (KeyError, TypeError) as exc:
+        raise MiniganError(f"checkpoint {path} has no usable run configuration: {exc}") from None
+    return path.parent, config, arrays
+
+
+def load_networks(path):
+    """``(G, D, config, data_info)`` rebuilt from the checkpoint at ``path``; G holds the
+    moving average of the generator's weights when the run kept one (``config.ema``)."""
+    arrays = ckpt.load(path)
+    stored = ckpt.load_config(arrays)
+    try:
+        config = TrainConfig.from_dict(stored["config"])
+        data = stored["data"]
+        dim = int(data["dim"])
+        shape = data.get("image_shape")
+        G, D = build_networks(config, dim, np.random.default_rng(0), image_shape=tuple(shape) if shape else None)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MiniganError(f"checkpoint {path} has no usable network configuration: {exc}") from None
+    # With an EMA the averaged weights are the ones to sample from.
+    ckpt.load_model("G_ema" if config.ema else "G", G, arrays)
+    ckpt.load_model("D", D, arrays)
+    ckpt.load_buffers("D_buffers", D, arrays)
+    return G, D, config, data
+
+
+def resume(run_dir: str | os.PathLike, *, progress="auto", handle_sigint: bool = True, data=None,
+           **overrides) -> RunResult:
+    """Continue the run in ``run_dir`` from its checkpoint, exactly where it stopped.
+
+    ``overrides`` may change only :attr:`TrainConfig.RESUMABLE` fields (e.g. a larger
+    ``steps`` or ``epochs`` target); any other value that differs from the run's own
+    raises :class:`MiniganError`.
+    """
+    out, config, arrays = read_run(run_dir)
+    config = merge_overrides(config, overrides)
+    ds = data if data is not None else load_dataset(config)
+    config = config.resolve(ds).validate()
+    stored = ckpt.load_config(arrays).get("data", {})
+    if stored and (stored.get("size"), stored.get("dim")) != (len(ds), ds.dim):
+        raise MiniganError(
+            f"data set {config.dataset} now has {len(ds)} rows of {ds.dim} values; the run was trained on "
+            f"{stored.get('size')} rows of {stored.get('dim')}"
+        )
+    trainer = Trainer(config, ds)
+    trainer.load_state(arrays)
+    if trainer.step > trainer.total_steps:
+        raise MiniganError(
+            f"the run is already at step {trainer.step}, past the requested {trainer.total_steps}; "
+            "ask for more --steps or --epochs"
+        )
+    make_writable_dir(out)
+    ckpt.remove_stale_temporaries(out)
+    run = Run(trainer, out, progress=progress, handle_sigint=handle_sigint)
+    run.last_checkpoint_step = trainer.step
+    ckpt.atomic_write_bytes(out / "config.json", (json.dumps(run.config_json(), indent=2) + "\n").encode())
+    write_metrics_csv(out / "metrics.csv", trainer.metrics)
+    if trainer.step == trainer.total_steps:
+        run.finish_pictures()
+        return RunResult(out, "already_done", trainer.step, trainer.total_steps, trainer.spe, 0.0, None)
+    # Pictures from after the checkpoint (a killed run went on a little) are redrawn.
+    for step, path, _ in list_frames(out / "samples", trainer.spe):
+        if step > trainer.step:
+            path.unlink()
+    return run.run()
+
+
+def merge_overrides(config: TrainConfig, overrides: dict) -> TrainConfig:
+    """``config`` with ``overrides`` applied; only :attr:`TrainConfig.RESUMABLE` fields may
+    change, anything else must equal the run's value (else :class:`MiniganError`)."""
+    changes = {}
+    for name, value in overrides.items():
+        if value is None:
+            continue
+        if name == "hidden":
+            value = tuple(value)
+        current = getattr(config, name)
+        if name in TrainConfig.RESUMABLE:
+            changes[name] = value
+        elif value != current:
+            shown = ",".join(map(str, value)) if name == "hidden" else value
+            was = ",".join(map(str, current)) if name == "hidden" else current
+            raise MiniganError(
+                f"--{name.replace('_', '-')} {shown} conflicts with the run being resumed ({name} = {was}); "
+                "a resumed run keeps its settings"
+            )
+    if "steps" in changes:
+        changes.setdefault("epochs", None)
+    elif "epochs" in changes:
+        changes["steps"] = None
+    return dataclasses.replace(config, **changes).validate()
+
