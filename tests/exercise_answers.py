@@ -164,6 +164,25 @@ class DenseDWTransposed(MyDense):
         return dy @ self.W.T, {"W": dy.T @ x, "b": dy.sum(axis=0)}
 
 
+@wrong("dense", "keys of params() ['w', 'b']", "yours has ['w', 'b', 'dx']")
+class DenseExtraGradKey(MyDense):
+    """Right values, but dx is also put into grads: an optimiser would look for a parameter 'dx'."""
+
+    def backward(self, dy, cache):
+        x = cache
+        dx = dy @ self.W.T
+        return dx, {"W": x.T @ dy, "b": dy.sum(axis=0), "dx": dx}
+
+
+@wrong("dense", "keys of params()", "'w'")
+class DenseRenamedGradKeys(MyDense):
+    """Right values under PyTorch-like names dW, db instead of the keys of params()."""
+
+    def backward(self, dy, cache):
+        x = cache
+        return dy @ self.W.T, {"dW": x.T @ dy, "db": dy.sum(axis=0)}
+
+
 @wrong("dense", "not summed over the batch")
 class DenseBiasNotSummed(MyDense):
     def backward(self, dy, cache):

@@ -188,3 +188,31 @@ def test_files_get_normal_permissions(tmp_path):
     finally:
         os.umask(old)
     assert path.stat().st_mode & 0o777 == 0o644
+
+
+class _Payload:
+    """Unpickling this object would create ``path``: the side effect a malicious
+    checkpoint would have."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_a_pickled_object_array_is_refused_and_never_runs(tmp_path):
+    marker = tmp_path / "pickle-ran"
+    arrays = {"format": np.array(ckpt.FORMAT), "format_version": np.array(ckpt.FORMAT_VERSION),
+              "G/0.W": np.zeros((2, 2), np.float32), "evil": np.array([_Payload(marker)], dtype=object)}
+    path = tmp_path / "evil.npz"
+    np.savez(path, **arrays)  # a valid .npz: numpy pickles the object array inside it
+    with zipfile.ZipFile(path) as z:
+        assert "evil.npy" in z.namelist()
+    with pytest.raises(MiniganError, match="cannot read checkpoint"):
+        ckpt.load(path)
+    assert not marker.exists()
+    # The file really does carry a pickle: loading it the unsafe way runs the payload.
+    with np.load(path, allow_pickle=True) as npz:
+        npz["evil"]
+    assert marker.exists()

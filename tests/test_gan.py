@@ -6,6 +6,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from minigan import GAN, StepStats, build_discriminator, build_generator
+from minigan.gan import make_noise
 from minigan.gradcheck import check_function
 from minigan.losses import discriminator_loss
 from minigan.nn import Dense, LeakyReLU, Tanh
@@ -189,3 +190,21 @@ def test_custom_optimisers_are_used():
     assert isinstance(gan.g_opt, SGD) and isinstance(gan.d_opt, SGD)
     with pytest.raises(ValueError, match="output"):
         build_generator(output="sigmoid")
+
+
+def test_d_step_reports_the_loss_and_means_of_the_batches_it_used():
+    """d_step's three numbers recomputed from D (before the update) on the same real batch
+    and the same fakes: catches a swap of the real and fake halves."""
+    from minigan.nn.activations import sigmoid
+
+    G, D = build_generator(8, (16,), 12, rng=0), build_discriminator(12, (16,), rng=1)
+    gan = GAN(G, D, z_dim=8, real_label=0.9, rng=2)
+    real = np.random.default_rng(3).uniform(-1, 1, (10, 12)).astype(np.float32)
+    fake = G(make_noise(np.random.default_rng(2), 10, 8, "gaussian"))  # the noise d_step will draw
+    real_logits, fake_logits = D(real), D(fake)
+    loss, d_real, d_fake = gan.d_step(real)
+    expected_loss, _, _ = discriminator_loss(real_logits, fake_logits, 0.9)
+    assert loss == pytest.approx(expected_loss, rel=1e-6)
+    assert d_real == pytest.approx(float(sigmoid(real_logits).mean()), rel=1e-6)
+    assert d_fake == pytest.approx(float(sigmoid(fake_logits).mean()), rel=1e-6)
+    assert abs(d_real - d_fake) > 1e-3  # the two halves differ, so a swap would be seen

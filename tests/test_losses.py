@@ -13,6 +13,17 @@ from minigan.losses import bce_with_logits, discriminator_loss, generator_loss
 seeds = st.integers(0, 2**31 - 1)
 
 
+def log_sigmoid(a):
+    """log(1 / (1 + e^-a)) = -log1p(e^-a), exact to rounding for |a| < 700 (no 1 - p)."""
+    return -math.log1p(math.exp(-a))
+
+
+def log_one_minus_sigmoid(a):
+    """log(1 - 1 / (1 + e^-a)) = -log1p(e^a): computing 1 - p first would lose the digits
+    of p near 1 (for a around 13, enough to miss rel=1e-12)."""
+    return -math.log1p(math.exp(a))
+
+
 def naive_bce(z, y):
     """Textbook BCE, -y log p - (1 - y) log(1 - p) with p = 1 / (1 + e^-z), written with
     log p = -log1p(e^-z) and log(1 - p) = -log1p(e^z) so it stays accurate for |z| < 700."""
@@ -37,9 +48,7 @@ def test_discriminator_loss_gradients_and_value(n, m, seed):
     assert check_loss(discriminator_loss, real, fake).passed
     loss, _, _ = discriminator_loss(real, fake)
     # -(E log D(x) + E log(1 - D(G(z)))): minus the value function V(D, G).
-    v = np.mean([math.log(1 / (1 + math.exp(-a))) for a in real.ravel()]) + np.mean(
-        [math.log(1 - 1 / (1 + math.exp(-a))) for a in fake.ravel()]
-    )
+    v = np.mean([log_sigmoid(a) for a in real.ravel()]) + np.mean([log_one_minus_sigmoid(a) for a in fake.ravel()])
     assert loss == pytest.approx(-v, rel=1e-12)
 
 
@@ -50,9 +59,32 @@ def test_generator_loss_gradients_and_value(kind, n, seed):
     fake = rng.standard_normal((n, 1)) * 3
     assert check_loss(generator_loss, fake, kind=kind).passed
     loss, _ = generator_loss(fake, kind)
-    d = [1 / (1 + math.exp(-a)) for a in fake.ravel()]
-    expected = -np.mean(np.log(d)) if kind == "non_saturating" else np.mean(np.log(1 - np.array(d)))
+    if kind == "non_saturating":
+        expected = -np.mean([log_sigmoid(a) for a in fake.ravel()])
+    else:
+        expected = np.mean([log_one_minus_sigmoid(a) for a in fake.ravel()])
     assert loss == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("logit", [13.0, 13.6641799733989, 14.0, 30.0, -30.0])
+def test_minimax_value_is_exact_where_one_minus_p_loses_digits(logit):
+    """The example hypothesis once found (a logit near 13.66): the library's exact
+    -log1p(e^z) against a reference computed the same exact way and in higher precision."""
+    from decimal import Decimal, getcontext
+
+    getcontext().prec = 50
+    exact = -float((Decimal(1) + Decimal(logit).exp()).ln())
+    loss, _ = generator_loss(np.array([[logit]]), "minimax")
+    assert loss == pytest.approx(exact, rel=1e-14)
+    assert log_one_minus_sigmoid(logit) == pytest.approx(exact, rel=1e-14)
+
+
+def test_generator_loss_defaults_to_the_non_saturating_kind():
+    fake = np.random.default_rng(0).standard_normal((6, 1)) * 3
+    default, d_default = generator_loss(fake)
+    ns, d_ns = generator_loss(fake, "non_saturating")
+    mm, _ = generator_loss(fake, "minimax")
+    assert default == ns and np.array_equal(d_default, d_ns) and default != mm
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -537,7 +537,8 @@ def _grads_keys(ex, answer, case, rng):
         raise Failure(f"grads is {type(grads).__name__}, not a dict", hint)
     if set(grads) != set(params):
         raise Failure(f"grads keys {sorted(grads)} != params() keys {sorted(params)}",
-                      "backward's grads must have exactly the keys of params() (optimisers match them by name).")
+                      f"backward's grads must have exactly the keys of params() {sorted(params)}, no more and no "
+                      f"other; yours has {sorted(grads)} (optimisers match gradients to parameters by name).")
     return f"keys {sorted(grads)}" if grads else "grads = {} (no parameters)"
 
 

@@ -370,12 +370,13 @@ for label, before, after in rows63:
     md(r"""
 ## 补充实验：默认配方为什么不是文章的配方
 
-文章 §4.3 的代码里，判别器对真实图像的目标是 1，两个网络的学习率相同。minigan 的默认配方有两处不同：\
-**单边标签平滑**（one-sided label smoothing：真实图像的目标是 0.9，Salimans et al. 2016）和\
-**G 的学习率是 D 的两倍**。项目负责人在 `mnist5k` 上观察到：用文章的配方（真实标签 1.0，\
-G、D 学习率都是 $2\times10^{-4}$），几千步后判别器完全获胜（$D(x)\to1$，$D(G(z))\to0$），样本崩溃；\
-默认配方则一直改善到约两万步。下面用 2 个种子验证，每隔一段步数计算 Fréchet 距离，\
-并记录最近 200 步判别器输出的平均值。
+文章 §4.3 的代码里，判别器对真实图像的目标是 1，两个网络的学习率相同。minigan 早先的默认配方\
+（下面代码里标作 `default`，下一节称为“平滑配方”）只有两处不同：**单边标签平滑**（one-sided label smoothing：\
+真实图像的目标是 0.9，Salimans et al. 2016）和 **G 的学习率是 D 的两倍**。在 `mnist5k` 上单次试跑时看到：\
+用文章的配方（真实标签 1.0，G、D 学习率都是 $2\times10^{-4}$），几千步后判别器完全获胜\
+（$D(x)\to1$，$D(G(z))\to0$），样本崩溃；平滑配方则一直改善到约两万步。下面用 2 个种子验证，\
+每隔一段步数计算 Fréchet 距离，并记录最近 200 步判别器输出的平均值。现在的默认配方在此基础上\
+又加了四处改动，见本 notebook 的最后一节。
 """),
     code(r'''
 RECIPE_STEPS = 200 if FAST else 16_000
@@ -460,5 +461,113 @@ for sec, remedy, metric, before, after, hb in SUMMARY:
 - **配方**：文章的配方在两个种子上都让判别器完全获胜；单边标签平滑加双倍 G 学习率让一个种子恢复并\
   达到最好的样本，另一个种子没有恢复。GAN 的训练对这些细节和随机种子都很敏感——这本身就是文章 §5.2\
   第 2 条“质量不稳定”最直接的证据。
+"""),
+    # ------------------------------------------------------------------------------------------
+    md(r"""
+## 补充实验：默认配方的研究——对 6.1 与 6.2 的回答
+
+上面的实验说明：单是平滑配方，有的种子会崩溃（6.1 的模式崩溃），不崩溃的种子样本上也满是\
+孤立的亮点（6.2 的噪声）。文章 6.1、6.2 的办法（更大的网络、SGD、正则化、“更高质量的噪声”）\
+在前面几节都没有带来明确的改善。文献中针对这两个问题的办法，minigan 都实现成了带显式反向传播、\
+经过 float64 梯度检验和 PyTorch 对照测试的引擎部件，并且都是 `minigan train` 的选项：
+
+| 选项 | 部件 | 作用在 |
+|---|---|---|
+| `--dropout P` | `minigan.nn.Dropout` | D 的每个隐藏层之后 |
+| `--translate S` | `minigan.nn.RandomTranslate` | D 的输入（真、假图像都平移） |
+| `--instance-noise SIGMA` | `minigan.nn.InstanceNoise` | D 的输入，σ 线性退火到 0 |
+| `--spectral-norm` | `minigan.nn.SpectralNorm` | D 的每个全连接层 |
+| `--ema DECAY` | `minigan.ema.EMA` | G 的权重的滑动平均（只用于采样） |
+| `--lr-decay linear` | `minigan.schedule.lr_factor` | 两个网络的学习率，后半程线性降到 0 |
+
+**研究的协议**（`minigan reproduce study`，结果在仓库的 `results/study.md` 和 `results/study.json`）：\
+每个配方在 5 个种子（1–5，调参时没有用过）上各训练 18,000 步，网络始终是文章的大小；\
+训练后从 G（有滑动平均时用平均后的 G）采 5,000 个样本，用**裁判**打分——裁判是一个用 minigan\
+自己的引擎训练的小卷积网络（`minigan.metrics.judge`，在 1,000 张留出数字上的准确率约 98%），\
+取它的 128 维倒数第二层特征算 Fréchet 距离，用它的预测类别算类别直方图与均匀分布的 KL。\
+这一节只读取研究的结果（整个研究在两核机器上约需一小时），不重新训练。
+"""),
+    code(r'''
+import json
+from pathlib import Path
+
+STUDY = json.loads(Path("../results/study.json").read_text(encoding="utf-8"))
+runs = STUDY["runs"]
+names = list(dict.fromkeys(r["variant"] for r in runs))
+print(f"{STUDY['steps']:,} steps per run; judge accuracy on held-out digits {STUDY['judge_accuracy']:.3f}\n")
+print(f"{'recipe':<20} {'Frechet':>16} {'worst':>7} {'class KL':>15} {'classes':>11} {'good seeds':>10} {'seconds':>9}")
+for name in names:
+    rs = [r for r in runs if r["variant"] == name]
+    good = sum(r["frechet"] <= 100 and r["kl_to_uniform"] <= 0.05 for r in rs)
+    print(f"{name:<20} {fmt([r['frechet'] for r in rs]):>16} {max(r['frechet'] for r in rs):7.1f} "
+          f"{fmt([r['kl_to_uniform'] for r in rs], digits=3):>15} {fmt([r['classes_covered'] for r in rs]):>11} "
+          f"{good:>6}/{len(rs)} {fmt([r['seconds'] for r in rs], digits=0):>9}")
+
+fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
+for i, name in enumerate(names):
+    rs = [r for r in runs if r["variant"] == name]
+    for ax, key in zip(axes, ("frechet", "kl_to_uniform")):
+        values = [max(r[key], 1e-3) for r in rs]
+        ax.plot([i] * len(values), values, "o", color="tab:blue", alpha=0.6)
+        ax.plot([i - 0.25, i + 0.25], [np.mean(values)] * 2, color="black")
+for ax, label, goal in zip(axes, ("judge's Frechet distance", "class KL to uniform"), (100, 0.05)):
+    ax.axhline(goal, color="tab:red", ls=":", label=f"goal {goal:g}")
+    ax.set(yscale="log", ylabel=label, xticks=range(len(names)))
+    ax.set_xticklabels(names, rotation=30, ha="right", fontsize=8)
+    ax.legend(fontsize=8)
+fig.suptitle("one dot per seed, bar = mean", fontsize=10)
+fig.tight_layout()
+'''),
+    code(r'''
+shown = [n for n in ("article", "smoothing", "all four") if n in names]
+fig, axes = plt.subplots(1, len(shown), figsize=(4.2 * len(shown), 4.4))
+for ax, name in zip(np.atleast_1d(axes), shown):
+    slug = "_".join("".join(c if c.isalnum() else " " for c in name).split())
+    ax.imshow(plt.imread(f"../results/study_{slug}.png"), cmap="gray")
+    first = min(r["seed"] for r in runs if r["variant"] == name)
+    fd = next(r["frechet"] for r in runs if r["variant"] == name and r["seed"] == first)
+    ax.set_title(f"{name}, seed {first}: Frechet {fd:.0f}", fontsize=9)
+    ax.axis("off")
+fig.tight_layout()
+'''),
+    md(r"""
+### 每个改动为什么有用
+
+**随机失活（dropout）。** 训练时 D 的每个隐藏单元以概率 $p$ 置零，留下的乘以 $1/(1-p)$：\
+$\tilde h = h\odot m/(1-p)$，$m_i\sim\mathrm{Bernoulli}(1-p)$，于是 $\mathbb E[\tilde h]=h$；反向传播用同一个掩码，\
+$\partial L/\partial h = (\partial L/\partial\tilde h)\odot m/(1-p)$。只有 4,000 张训练图时，D 很快就能把每一张“背下来”，\
+$D(x)$ 贴住目标、$D(G(z))\to0$，它对 $x$ 的梯度只指向那些背下来的图像——G 于是被推向少数几张，\
+这正是 6.1 的崩溃。失活让 D 成为大量子网络的平均，背不住单张图像，给 G 的梯度更平滑。
+
+**随机平移（可微的数据增强，DiffAugment）。** D 看到的是 $T(x)$ 和 $T(G(z))$，$T$ 把每张图随机平移\
+至多 2 个像素。目标变成 $\min_G\max_D\ \mathbb E\log D(T(x)) + \mathbb E\log\big(1-D(T(G(z)))\big)$，\
+最优解是 $T(G(z))$ 与 $T(x)$ 同分布；平移几乎可逆，所以这基本等价于 $G(z)$ 与 $x$ 同分布——增强不会\
+“漏”进生成的图像。G 的梯度穿过 $T$：平移只是把像素换个位置，雅可比矩阵是 0/1 的选择矩阵，\
+反向传播就是**反方向的平移**（移出边界的梯度丢弃）。对 D 来说，4,000 张图变成了 25 倍的不同视图。
+
+**实例噪声（instance noise）。** 真实数字集中在 784 维空间里的一个低维流形上，G 的输出也是；\
+两个支撑集几乎不相交时，最优判别器在两边都饱和，JS 散度恒为 $\log 2$，梯度为零。\
+给 D 的输入加上 $\mathcal N(0,\sigma^2 I)$，比较的就是 $p_{data}*\mathcal N$ 与 $p_g*\mathcal N$，两者处处有正密度，\
+散度随 $G$ 光滑变化；$\sigma$ 线性退火到 0，最后回到原问题。噪声对输入是常数平移，反向传播是恒等映射。
+
+**谱归一化（spectral normalization）。** 对 leaky ReLU 网络，$\|D(x)-D(x')\|\le\prod_l\sigma(W_l)\,\|x-x'\|$\
+（leaky ReLU 的 Lipschitz 常数是 1）。把每个 $W_l$ 换成 $W_l/\sigma(W_l)$，D 就是 1-Lipschitz 的，\
+不能在训练样本周围形成尖峰。$\sigma(W)$ 由幂迭代 $u\leftarrow W^\top v/\|W^\top v\|$，$v\leftarrow Wu/\|Wu\|$ 估计，\
+$\sigma = v^\top W u$；把 $u, v$ 视为常数，$\partial\sigma/\partial W = vu^\top$，\
+所以 $\partial L/\partial W = \big(G - \langle G, W/\sigma\rangle\, vu^\top\big)/\sigma$，其中 $G=\partial L/\partial(W/\sigma)$。
+
+**G 的权重滑动平均（EMA）。** $\bar\theta_t=\beta\bar\theta_{t-1}+(1-\beta)\theta_t=(1-\beta)\sum_s\beta^{t-s}\theta_s+\beta^t\theta_0$，\
+大约是最近 $1/(1-\beta)$ 步（$\beta=0.999$ 时约 1,000 步）的平均。博弈的梯度场有旋转分量：\
+最简单的 $\min_x\max_y xy$ 上，同时做梯度下降/上升的迭代绕着均衡点 $(0,0)$ 转圈，\
+而迭代的平均值更接近圆心。样本上的孤立亮点，很大一部分就是最后一步权重的这种“抖动”。
+
+**学习率衰减。** 梯度以噪声为主时，Adam 的更新 $\mathrm{lr}\cdot\hat m/\sqrt{\hat v}$ 的每个分量约为 $\pm\mathrm{lr}$：\
+即使到了均衡点附近，权重仍以学习率的幅度抖动。后半程把学习率线性降到 0，抖动随之消失\
+（随机逼近的经典条件是 $\sum_t\mathrm{lr}_t=\infty$、$\sum_t\mathrm{lr}_t^2<\infty$，衰减让后者成立）。
+"""),
+    md(r"""
+### 结论
+
+STUDY_VERDICTS
 """),
 ]
