@@ -7,16 +7,50 @@ import numpy as np
 from . import losses
 from .gan import build_discriminator, build_generator
 from .gradcheck import GradCheckReport, away_from_kink, check_function, check_loss, check_module
-from .nn import Dense, LeakyReLU, ReLU, Sequential, Sigmoid, Tanh
+from .nn import (Dense, Dropout, InstanceNoise, LeakyReLU, RandomTranslate, ReLU, Sequential, Sigmoid, SpectralNorm,
+                 Tanh)
+from .nn.conv import Conv2d, MaxPool2d
+
+
+class FixedDraws:
+    """``module`` with every random layer inside it (anything with an ``rng``) restarted
+    from ``seed`` before each forward pass, so that finite differences see one fixed
+    dropout mask, shift and noise.  Follows the module protocol."""
+
+    def __init__(self, module, seed: int = 0):
+        self.module, self.seed = module, seed
+
+    def _layers(self, m):
+        yield m
+        for child in getattr(m, "modules", ()):
+            yield from self._layers(child)
+        if hasattr(m, "module"):
+            yield from self._layers(m.module)
+
+    def params(self):
+        return self.module.params()
+
+    def forward(self, x):
+        for layer in self._layers(self.module):
+            if isinstance(getattr(layer, "rng", None), np.random.Generator):
+                layer.rng = np.random.default_rng(self.seed)
+        return self.module.forward(x)
+
+    def backward(self, dy, cache):
+        return self.module.backward(dy, cache)
+
+    def __call__(self, x):
+        return self.forward(x)[0]
 
 
 def generator_through_discriminator(G, D, z: np.ndarray, kind: str):
     """Loss of G (kind) through D at noise z, and its gradient w.r.t. G's parameters.
 
-    Returns ``(f, grads)`` where ``f()`` recomputes the loss from the live parameters.
+    Returns ``(f, grads)`` where ``f()`` recomputes the loss from the live parameters with
+    the same (training) passes the gradient uses.
     """
     def f():
-        return losses.generator_loss(D(G(z)), kind)[0]
+        return losses.generator_loss(D.forward(G.forward(z)[0])[0], kind)[0]
 
     fake, g_cache = G.forward(z)
     logits, d_cache = D.forward(fake)
@@ -53,6 +87,12 @@ def run_all(seed: int = 0, tol: float = 1e-7) -> GradCheckReport:
         "Sigmoid": (Sigmoid(), x),
         "Sequential": (Sequential(Dense(5, 7, dtype=f64, rng=rng), LeakyReLU(), Dense(7, 3, dtype=f64, rng=rng),
                                   Tanh()), x),
+        "Dropout": (FixedDraws(Dropout(0.3)), x),
+        "InstanceNoise": (FixedDraws(InstanceNoise(0.5)), x),
+        "RandomTranslate": (FixedDraws(RandomTranslate((4, 4), 2)), rng.standard_normal((3, 16))),
+        "SpectralNorm": (SpectralNorm(Dense(5, 4, dtype=f64, rng=rng), rng=rng), x),
+        "Conv2d": (Conv2d((5, 4, 2), 3, 3, dtype=f64, rng=rng), rng.standard_normal((2, 40))),
+        "MaxPool2d": (MaxPool2d((4, 4, 2)), rng.standard_normal((2, 32))),
     }
     for name, (module, inp) in modules.items():
         report.extend(check_module(module, inp, rng=rng), prefix=f"{name}: ")
@@ -70,6 +110,13 @@ def run_all(seed: int = 0, tol: float = 1e-7) -> GradCheckReport:
     for kind in losses.GENERATOR_LOSSES:
         f, grads = generator_through_discriminator(G, D, z, kind)
         report.extend(check_function(f, G.params(), grads, title=""), prefix=f"G through D [{kind}]: G.")
+    # The default recipe's D: translation and dropout (fixed draws), spectral norm optional.
+    G_img = build_generator(4, (6,), 9, dtype=f64, rng=rng)
+    D_aug = FixedDraws(Sequential(RandomTranslate((3, 3), 1), SpectralNorm(Dense(9, 5, dtype=f64, rng=rng), rng=rng),
+                                  LeakyReLU(0.2), Dropout(0.3), Dense(5, 1, dtype=f64, rng=rng)))
+    f, grads = generator_through_discriminator(G_img, D_aug, z, "non_saturating")
+    report.extend(check_function(f, G_img.params(), grads, title=""),
+                  prefix="G through D with the remedies: G.")
     real, fake = rng.uniform(-1, 1, (6, 3)), G(z)
     f, grads = discriminator_real_and_fake(D, real, fake)
     report.extend(check_function(f, D.params(), grads, title=""), prefix="D on real + fake: D.")

@@ -57,6 +57,10 @@ VARIANTS = [
             {**LABEL_SMOOTHING, **OFF, **AUGMENT, **AVERAGE_AND_DECAY, "spectral_norm": True}),
     Variant("all four + noise", "all four + instance noise (sigma 0.1, annealed to 0)",
             {**LABEL_SMOOTHING, **OFF, **AUGMENT, **AVERAGE_AND_DECAY, "instance_noise": 0.1}),
+    Variant("all four, lr x2", "all four with both learning rates doubled (D 4e-4, G 8e-4)",
+            {**LABEL_SMOOTHING, **OFF, **AUGMENT, **AVERAGE_AND_DECAY, "lr": 4e-4, "g_lr": 8e-4}),
+    Variant("all four, decay from 25%", "all four with the learning rates decaying over the last 75 % of the steps",
+            {**LABEL_SMOOTHING, **OFF, **AUGMENT, **AVERAGE_AND_DECAY, "lr_decay_start": 0.25}),
 ]
 VARIANTS_BY_NAME = {v.name: v for v in VARIANTS}
 N_SAMPLES = 5_000

@@ -219,3 +219,21 @@ def test_lr_schedules():
     assert geo[0] == 1.0 and geo[10] == pytest.approx(0.01) and geo[5] == pytest.approx(0.1)
     with pytest.raises(ValueError, match="end > 0"):
         lr_factor(10, 11, "geometric", end=0.0)
+
+
+@pytest.mark.parametrize("kind", ["non_saturating", "minimax"])
+def test_generator_gradient_through_the_default_recipes_discriminator(kind):
+    """The whole G gradient checked *through* a D with every remedy of the default recipe
+    (translation, dropout) and spectral norm, with the draws held fixed."""
+    from minigan import build_generator
+    from minigan.gradcheck import check_function
+    from minigan.selfcheck import FixedDraws, generator_through_discriminator
+
+    G = build_generator(3, (5,), 16, dtype=np.float64, rng=0)
+    D = FixedDraws(Sequential(RandomTranslate((4, 4), 1), InstanceNoise(0.1),
+                              SpectralNorm(Dense(16, 6, dtype=np.float64, rng=1), rng=2), LeakyReLU(0.2),
+                              Dropout(0.3), Dense(6, 1, dtype=np.float64, rng=3)), seed=4)
+    z = rand(5, 3, seed=5)
+    f, grads = generator_through_discriminator(G, D, z, kind)
+    report = check_function(f, G.params(), grads)
+    assert report.passed, str(report)

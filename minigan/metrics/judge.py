@@ -3,7 +3,7 @@ score generated digits (class histogram, Fréchet distance, confidence score).
 
 A weak classifier makes a weak score: an MLP that is right on 89 % of held-out digits
 barely separates a speckled blob from a clean digit.  The judge, built on minigan's own
-engine (:class:`~minigan.nn.Conv2d`, :class:`~minigan.nn.MaxPool2d`), is::
+engine (:class:`~minigan.nn.conv.Conv2d`, :class:`~minigan.nn.conv.MaxPool2d`), is::
 
     x (N, 784) -> Conv 5x5, 32 -> MaxPool 2 -> ReLU -> Conv 5x5, 64 -> MaxPool 2 -> ReLU
               -> Dense 1024 -> 128 -> ReLU  (features)  -> Dense 128 -> 10  (logits)
