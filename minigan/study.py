@@ -59,6 +59,8 @@ VARIANTS = [
             {**LABEL_SMOOTHING, **OFF, **AUGMENT, **AVERAGE_AND_DECAY, "instance_noise": 0.1}),
     Variant("all four, lr x2", "all four with both learning rates doubled (D 4e-4, G 8e-4)",
             {**LABEL_SMOOTHING, **OFF, **AUGMENT, **AVERAGE_AND_DECAY, "lr": 4e-4, "g_lr": 8e-4}),
+    Variant("all four + pack 2", "all four + packing: D judges pairs of images (PacGAN, m = 2)",
+            {**LABEL_SMOOTHING, **OFF, **AUGMENT, **AVERAGE_AND_DECAY, "pack": 2}),
     Variant("all four, decay from 25%", "all four with the learning rates decaying over the last 75 % of the steps",
             {**LABEL_SMOOTHING, **OFF, **AUGMENT, **AVERAGE_AND_DECAY, "lr_decay_start": 0.25}),
 ]
@@ -144,6 +146,21 @@ def run_jobs(jobs: list, workers: int, say) -> list:
 
 def study_job(variant: str, seed: int, steps: int, picture: str | None):
     return variant, study_run(VARIANTS_BY_NAME[variant].options, seed, steps, picture)
+
+
+def previous_runs(path: Path, steps: int) -> list[tuple[str, dict]]:
+    """The runs of an earlier ``study.json`` as ``(variant, result)`` pairs, for
+    ``--append``; refuses a file written with another number of steps."""
+    import json
+
+    from .errors import MiniganError
+
+    if not path.exists():
+        raise MiniganError(f"--append: there is no {path} to add to")
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    if raw.get("steps") != steps:
+        raise MiniganError(f"--append: {path} has runs of {raw.get('steps')} steps, not {steps}")
+    return [(r["variant"], {k: v for k, v in r.items() if k != "variant"}) for r in raw["runs"]]
 
 
 def describe(variant: str, r: dict) -> str:

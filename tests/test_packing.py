@@ -119,3 +119,23 @@ def test_toy_learning_rate_schedule_holds_then_decays_geometrically():
     assert all(a >= b for a, b in zip(rates, rates[1:]))
     constant = ToySettings(steps=10, lr=2e-4, lr_end=2e-4)
     assert {learning_rate(k, constant) for k in range(10)} == {2e-4}
+
+
+def test_reproduce_study_and_time_quick(tmp_path):
+    done = run("reproduce", "study", "--quick", "--variants", "article,all four", "--jobs", "2",
+               "--out", str(tmp_path), "-q")
+    assert done.returncode == 0, done.stderr
+    table = (tmp_path / "study.md").read_text()
+    raw = json.loads((tmp_path / "study.json").read_text())
+    assert "| article |" in table and "| all four |" in table
+    assert [r["variant"] for r in raw["runs"]] == ["article", "all four"]
+    assert all(np.isfinite(r["frechet"]) and 1 <= r["classes_covered"] <= 10 for r in raw["runs"])
+    assert raw["variants"]["all four"]["translate"] == 2 and raw["variants"]["article"]["real_label"] == 1.0
+    assert (tmp_path / "study_all_four.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    done = run("reproduce", "time", "--quick", "--threshold", "1e9", "--out", str(tmp_path), "-q")
+    assert done.returncode == 0, done.stderr
+    raw = json.loads((tmp_path / "time.json").read_text())
+    # Any score is below 1e9: every run stops at its first check, after `every` steps.
+    assert all(r["step"] == raw["every"] for runs in raw["runs"].values() for r in runs)
+    bad = run("reproduce", "study", "--variants", "best", "--out", str(tmp_path))
+    assert bad.returncode == 2 and "unknown recipe" in bad.stderr and "Traceback" not in bad.stderr

@@ -33,6 +33,9 @@ def add_arguments(p):
                    help="study: comma-separated recipe names (default: all; see minigan.study.VARIANTS)")
     p.add_argument("--jobs", type=int, default=1, metavar="J",
                    help="scores, study: runs at a time, each with one BLAS thread (default 1)")
+    p.add_argument("--append", action="store_true",
+                   help="study: add these runs to the study.json already in --out (same --steps) instead of "
+                        "starting a new table")
     p.add_argument("--threshold", type=float, default=100.0,
                    help="time: the judge's Fréchet distance to reach (default 100)")
     p.add_argument("--steps", type=int, help="training steps per run (default: 60,000 ring/grid; the default "
@@ -149,7 +152,11 @@ def run(args) -> int:
         jobs = [(name, seed, steps, str(out / f"study_{slug(name)}.png") if seed == seeds[0] else None)
                 for name in names for seed in seeds]
         say(f"{len(jobs)} runs of {steps:,} steps, {args.jobs} at a time")
+        previous = study.previous_runs(out / "study.json", steps) if args.append else []
         results = study.run_jobs(jobs, args.jobs, say)
+        done = {(name, r["seed"]) for name, r in results}
+        results = [(name, r) for name, r in previous if (name, r["seed"]) not in done] + results
+        names = list(dict.fromkeys(name for name, _ in results))
         table = study.study_table(results, accuracy, steps)
         raw = {"steps": steps, "judge_accuracy": accuracy,
                "variants": {v.name: v.options for v in study.VARIANTS if v.name in names},

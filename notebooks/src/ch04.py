@@ -469,28 +469,32 @@ print(f"训练开始时的参照值: 2 log 2 = {2 * np.log(2):.4f}（D 损失）
 下面用 `minigan.train.train` 在 `mnist5k` 上训练：它在上面的一步之外加了按轮（epoch）打乱数据、\
 定期保存一张固定噪声生成的样本图、记录 `metrics.csv` 和检查点（checkpoint）。
 
-配置取 `TrainConfig()` 的默认值，也就是 minigan 的**默认配方**。它在两处**有意偏离**文章的代码：
+配置取 `TrainConfig()` 的默认值，也就是 minigan 的**默认配方**。网络仍是文章的网络，改的是训练方法，\
+它在几处**有意偏离**文章的代码：
 
 1. **单边标签平滑**（one-sided label smoothing，Salimans et al. 2016，“Improved Techniques for Training GANs”）：\
    判别器给真实图像的目标是 0.9，而不是文章 `tf.ones_like(...)` 给的 1（`real_label=0.9`）；生成图像的目标仍是 0\
    （“单边”指只平滑真实的一边）。这样 D 永远得不到“把 $D(x)$ 推到 1”的奖励，不会对真实图像无限自信。
-2. **G 的学习率是 D 的两倍**（`g_lr` 不给时取 2 × `lr`）。文章没有给学习率；常见的 DCGAN 设置、\
-   也是 minigan 以前的默认值，是两者都取 $2\times10^{-4}$。
+2. **G 的学习率是 D 的两倍**（`g_lr` 不给时取 2 × `lr`）。文章没有给学习率；常见的 DCGAN 设置是两者都取 $2\times10^{-4}$。
+3. **判别器一侧的两项正则**：D 的每个隐藏层后面的**随机失活**（`dropout`），以及把送进 D 的真实图像和生成图像\
+   都随机平移几个像素的**可微数据增强**（`translate`）。
+4. **采样一侧的两项平滑**：生成样本图时用 G 的权重的**滑动平均**（`ema`），后半程让两个学习率**线性降到 0**（`lr_decay`）。
 
 **为什么要改：** `mnist5k` 只有 4,000 张训练图，每一轮（62 步）判别器就把整个训练集看一遍，\
 一次训练要看上百遍，它很容易把这些图“背下来”（过拟合；后面最终判别器在训练图和测试图上的读数可以看出这一点）。\
 用文章的配方训练得足够久，判别器就会完胜：$D(x)\to 1$、$D(G(z))\to 0$，生成器从 D 那里得到的梯度不再把样本引向真实数据，\
-样本塌缩（下面的对照运行里可以看到塌缩成什么样）。标签平滑让 D 不去追求绝对的自信，G 的学习率加倍让 G 追得更快；\
-两者都是为了不让 D 过早地、永久地赢下这场博弈。两处改动合起来比文章的配方好多少、在多个种子上是否成立，\
-由第 6 章 notebook（`06_faq`）的“补充实验：默认配方为什么不是文章的配方”度量；这里只各跑一个种子作对照：\
-先用默认配方，再用**文章的配方**（`TrainConfig(real_label=1.0, g_lr=2e-4, steps=...)`，\
+样本塌缩（下面的对照运行里可以看到塌缩成什么样）。前两项不让 D 过早地、永久地赢下这场博弈；第 3 项让 D 背不下\
+训练图；第 4 项去掉最后一步权重的抖动留在样本上的噪点。每一项为什么有效、各自和合起来在多个种子上\
+效果如何，由第 6 章 notebook（`06_faq`）最后一节“默认配方的研究”度量；这里只各跑一个种子作对照：\
+先用默认配方，再用**文章的配方**（`config_from_preset("article", steps=...)`，即命令行的 `--preset article`：\
+真实标签 1、两个学习率相同、不用任何补救，\
 步数足以看到判别器获胜）。完整运行用默认的长度；`FAST` 模式两者都只跑几百步，看不到下面描述的现象。
 """),
     code(r'''
-from minigan.train import N_GRID, TrainConfig, list_frames, load_networks, make_noise, train
+from minigan.train import N_GRID, TrainConfig, config_from_preset, list_frames, load_networks, make_noise, train
 
 cfg = TrainConfig()                                   # 默认配方、默认训练长度
-cfg_article = TrainConfig(real_label=1.0, g_lr=2e-4, steps=8_000)   # 文章的配方，足以看到判别器获胜
+cfg_article = config_from_preset("article", steps=8_000)   # 文章的配方（--preset article），足以看到判别器获胜
 if FAST:
     cfg = dataclasses.replace(cfg, steps=300)
     cfg_article = dataclasses.replace(cfg_article, steps=300)
@@ -502,7 +506,10 @@ for k, v in dataclasses.asdict(resolved_cfg).items():
 
 # 文章 4.1–4.3 的代码确定了的设置（真实标签来自 tf.ones_like）；其余（学习率、批大小、z 的分布……）文章没有给
 ARTICLE_CODE = {"hidden": (128, 128, 128), "alpha": 0.2, "loss": "non_saturating", "d_steps": 1,
-                "order": "d_first", "real_label": 1.0}
+                "order": "d_first", "real_label": 1.0,
+                # 文章的代码里没有这些补救（0 / False / "constant" 表示不用）
+                "dropout": 0.0, "translate": 0, "instance_noise": 0.0, "spectral_norm": False, "ema": 0.0,
+                "lr_decay": "constant"}
 same = [k for k, v in ARTICLE_CODE.items() if getattr(resolved_cfg, k) == v]
 diff = [f"{k} = {getattr(resolved_cfg, k)!r}（文章代码: {v!r}）" for k, v in ARTICLE_CODE.items()
         if getattr(resolved_cfg, k) != v]
@@ -522,7 +529,7 @@ for k, v in dataclasses.asdict(resolved_article).items():
     md(r"""
 **注意：** 网络结构、leaky ReLU 斜率、非饱和的生成器损失、“每步 D 一次、G 一次、先 D 后 G”都来自文章代码；\
 文章的输出层 `tanh` 由数据范围决定（`output=None` 表示按数据自动选，`mnist5k` 在 $[-1,1]$ 里，选 `tanh`）。\
-与文章代码不同的只有 `real_label` 一项，外加文章没有给的 G 学习率——这就是上面说的两处偏离。\
+与文章代码不同的是 `real_label` 和上面列出的几项补救，外加文章没有给的 G 学习率——这就是上面说的几处偏离。\
 学习率、Adam 的 $\beta$、批大小、噪声分布和维数、训练多久，文章都没说，是 minigan 的选择。\
 `sample_every`（每隔几轮存一张样本图）按训练长度自动选，使一次运行大约存 50 张图。
 
@@ -544,7 +551,7 @@ run_summary("文章的配方", article)
 print("运行目录:", sorted(p.name for p in result.out_dir.iterdir()))
 '''),
     md(r"""
-**注意：** 一轮是 4,000 张训练图 ÷ 64 = 62 步（上面的“步/轮”）。默认长度按“约两万步”换算成整轮数，\
+**注意：** 一轮是 4,000 张训练图 ÷ 64 = 62 步（上面的“步/轮”）。默认长度按“约一万八千步”换算成整轮数，\
 轮数和总步数见上面的输出。最后一步的四个数只是一个批次的值，波动很大，要看整条曲线。\
 运行目录里 `samples/` 是每隔 `sample_every` 轮一张的样本图，`training.gif` 是它们的动画。
 
