@@ -13,7 +13,6 @@ listed too, because a learner runs one seed, not the mean.
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from dataclasses import dataclass
@@ -247,7 +246,3 @@ def time_table(results: dict[str, list[dict]], threshold: float, max_steps: int,
                  f"somewhat higher Fréchet distance); a run stops at the first score <= {threshold:g} or after "
                  f"{max_steps:,} steps.  Means over the seeds that got there.")
     return "\n".join(lines)
-
-
-def fd_ok(value) -> bool:
-    return value is not None and math.isfinite(value)
