@@ -7,8 +7,7 @@ import numpy as np
 from . import losses
 from .gan import build_discriminator, build_generator
 from .gradcheck import GradCheckReport, away_from_kink, check_function, check_loss, check_module
-from .nn import (Dense, Dropout, InstanceNoise, LeakyReLU, RandomTranslate, ReLU, Sequential, Sigmoid, SpectralNorm,
-                 Tanh)
+from .nn import Dense, Dropout, InstanceNoise, LeakyReLU, RandomTranslate, ReLU, Sequential, Sigmoid, SpectralNorm, Tanh
 from .nn.conv import Conv2d, MaxPool2d
 
 

@@ -56,12 +56,15 @@ VARIANTS = [
             {**LABEL_SMOOTHING, **OFF, **AUGMENT, **AVERAGE_AND_DECAY, "spectral_norm": True}),
     Variant("all four + noise", "all four + instance noise (sigma 0.1, annealed to 0)",
             {**LABEL_SMOOTHING, **OFF, **AUGMENT, **AVERAGE_AND_DECAY, "instance_noise": 0.1}),
-    Variant("all four, lr x2", "all four with both learning rates doubled (D 4e-4, G 8e-4)",
-            {**LABEL_SMOOTHING, **OFF, **AUGMENT, **AVERAGE_AND_DECAY, "lr": 4e-4, "g_lr": 8e-4}),
-    Variant("all four + pack 2", "all four + packing: D judges pairs of images (PacGAN, m = 2)",
-            {**LABEL_SMOOTHING, **OFF, **AUGMENT, **AVERAGE_AND_DECAY, "pack": 2}),
-    Variant("all four, decay from 25%", "all four with the learning rates decaying over the last 75 % of the steps",
-            {**LABEL_SMOOTHING, **OFF, **AUGMENT, **AVERAGE_AND_DECAY, "lr_decay_start": 0.25}),
+    Variant("+dropout+translate+ema", "smoothing + dropout + translation + EMA of G (constant learning rates)",
+            {**LABEL_SMOOTHING, **OFF, **AUGMENT, "ema": 0.999}),
+    Variant("+dropout+translate+ema, lr x2", "the same with both learning rates doubled (D 4e-4, G 8e-4)",
+            {**LABEL_SMOOTHING, **OFF, **AUGMENT, "ema": 0.999, "lr": 4e-4, "g_lr": 8e-4}),
+    Variant("+dropout+translate+ema, late decay", "the same with the learning rates decaying linearly to 0 over "
+            "the last 20 % of the steps", {**LABEL_SMOOTHING, **OFF, **AUGMENT, "ema": 0.999, "lr_decay": "linear",
+                                           "lr_decay_start": 0.8}),
+    Variant("+dropout+translate, pack 2", "smoothing + dropout + translation + packing (D judges pairs, PacGAN m = 2)",
+            {**LABEL_SMOOTHING, **OFF, **AUGMENT, "pack": 2}),
 ]
 VARIANTS_BY_NAME = {v.name: v for v in VARIANTS}
 N_SAMPLES = 5_000
@@ -199,13 +202,13 @@ def study_table(results: list[tuple[str, dict]], judge_accuracy: float, steps: i
     return "\n".join(lines)
 
 
-def time_to_quality(options: dict, seed: int, threshold: float, max_steps: int, every: int,
+def time_to_quality(options: dict, seed: int, thresholds, max_steps: int, every: int,
                     dataset: str = "mnist5k", n: int = 2_000) -> dict:
     """Train ``options`` on ``seed`` and score G every ``every`` steps (``n`` samples,
-    the judge's Fréchet distance); stop at the first score <= ``threshold``.
+    the judge's Fréchet distance) until every threshold is reached or ``max_steps`` pass.
 
-    Returns the step and the *training* seconds (scoring excluded) at that point, or
-    ``None`` for both if ``max_steps`` pass first, and every score on the way.
+    Returns, per threshold, the first step and the *training* seconds (scoring excluded)
+    at which the score was at or below it (``None`` if never), and every score on the way.
     """
     from .metrics.judge import held_out, load_judge
     from .train import TrainConfig, Trainer, load_dataset
@@ -216,33 +219,53 @@ def time_to_quality(options: dict, seed: int, threshold: float, max_steps: int, 
     data = load_dataset(config)
     trainer = Trainer(config.resolve(data).validate(), data)
     seconds, curve = 0.0, []
+    reached = {str(t): None for t in thresholds}
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        while trainer.step < max_steps:
+        while trainer.step < max_steps and any(v is None for v in reached.values()):
             started = time.perf_counter()
             for _ in range(min(every, max_steps - trainer.step)):
                 trainer.train_step()
             seconds += time.perf_counter() - started
             fd = score_generator(trainer.G_sample, config.z_dim, judge, held, n=n, seed=seed)["frechet"]
             curve.append((trainer.step, round(seconds, 2), fd))
-            if fd <= threshold:
-                return {"seed": seed, "step": trainer.step, "seconds": seconds, "curve": curve}
-    return {"seed": seed, "step": None, "seconds": None, "curve": curve}
+            for t in thresholds:
+                if reached[str(t)] is None and fd <= t:
+                    reached[str(t)] = {"step": trainer.step, "seconds": seconds}
+    return {"seed": seed, "reached": reached, "curve": curve}
 
 
-def time_table(results: dict[str, list[dict]], threshold: float, max_steps: int, every: int, n: int) -> str:
-    lines = [f"| recipe | seeds reaching FD <= {threshold:g} | seconds to get there | steps to get there |",
-             "|---|---|---|---|"]
+def _time_job(name: str, options: dict, seed: int, thresholds, max_steps: int, every: int):
+    return name, time_to_quality(options, seed, thresholds, max_steps, every)
+
+
+def time_table(results: dict[str, list[dict]], thresholds, max_steps: int, every: int, n: int) -> str:
+    lines = ["| recipe | Fréchet threshold | seeds reaching it | seconds to get there | steps to get there |",
+             "|---|---|---|---|---|"]
     for name, runs in results.items():
-        reached = [r for r in runs if r["step"] is not None]
-        if reached:
-            s, st = mean_se([r["seconds"] for r in reached]), mean_se([r["step"] for r in reached])
-            cells = f"{s[0]:.0f} ± {s[1]:.0f} | {st[0]:,.0f} ± {st[1]:,.0f}"
-        else:
-            cells = "never | never"
-        lines.append(f"| {name} | {len(reached)}/{len(runs)} | {cells} |")
+        for t in thresholds:
+            got = [r["reached"][str(t)] for r in runs if r["reached"][str(t)] is not None]
+            if got:
+                s, st = mean_se([g["seconds"] for g in got]), mean_se([g["step"] for g in got])
+                cells = f"{s[0]:.0f} ± {s[1]:.0f} | {st[0]:,.0f} ± {st[1]:,.0f}"
+            else:
+                cells = f"not within {max_steps:,} steps | —"
+            lines.append(f"| {name} | {t:g} | {len(got)}/{len(runs)} | {cells} |")
     lines.append("")
-    lines.append(f"Training time only (scoring excluded), one BLAS thread, runs one after another.  Every "
-                 f"{every:,} steps the judge scores {n:,} samples (a smaller sample than the study's 5,000, so a "
-                 f"somewhat higher Fréchet distance); a run stops at the first score <= {threshold:g} or after "
-                 f"{max_steps:,} steps.  Means over the seeds that got there.")
+    lines.append(f"Training time only (scoring excluded), one BLAS thread per run.  Every {every:,} steps the judge "
+                 f"scores {n:,} samples (fewer than the study's 5,000, so a somewhat higher Fréchet distance); a run "
+                 f"stops once it has reached every threshold, or after {max_steps:,} steps.  Means ± standard "
+                 "errors over the seeds that got there.")
     return "\n".join(lines)
+
+
+def default_variant(dataset: str = "mnist5k") -> str | None:
+    """The name of the study's recipe that *is* today's default ``minigan train`` recipe
+    (the same resolved configuration), or None if the study has no such row."""
+    from .train import TrainConfig, load_dataset
+
+    def resolved(**options):
+        config = TrainConfig(dataset=dataset, steps=1, **options).validate()
+        return config.resolve(load_dataset(config)).to_dict()
+
+    default = resolved()
+    return next((v.name for v in VARIANTS if resolved(**v.options) == default), None)

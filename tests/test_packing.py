@@ -132,10 +132,14 @@ def test_reproduce_study_and_time_quick(tmp_path):
     assert all(np.isfinite(r["frechet"]) and 1 <= r["classes_covered"] <= 10 for r in raw["runs"])
     assert raw["variants"]["all four"]["translate"] == 2 and raw["variants"]["article"]["real_label"] == 1.0
     assert (tmp_path / "study_all_four.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    done = run("reproduce", "time", "--quick", "--threshold", "1e9", "--out", str(tmp_path), "-q")
+    done = run("reproduce", "time", "--quick", "--threshold", "1e9,1e-9", "--out", str(tmp_path), "-q")
     assert done.returncode == 0, done.stderr
     raw = json.loads((tmp_path / "time.json").read_text())
-    # Any score is below 1e9: every run stops at its first check, after `every` steps.
-    assert all(r["step"] == raw["every"] for runs in raw["runs"].values() for r in runs)
+    # Every score is below 1e9, so that threshold is reached at the first check; none is below 1e-9.
+    for runs in raw["runs"].values():
+        for r in runs:
+            assert r["reached"]["1000000000.0"]["step"] == raw["every"]
+            assert r["reached"]["1e-09"] is None and r["curve"][-1][0] == raw["max_steps"]
+    assert "not within" in (tmp_path / "time.md").read_text()
     bad = run("reproduce", "study", "--variants", "best", "--out", str(tmp_path))
     assert bad.returncode == 2 and "unknown recipe" in bad.stderr and "Traceback" not in bad.stderr

@@ -208,3 +208,11 @@ def test_sampling_from_a_run_with_remedies_is_deterministic(tmp_path):
     G, D, _, _ = load_networks(tmp_path / "run" / "checkpoint.npz")
     x = load("digits", "test").x[:16]
     assert np.array_equal(D(x), D(x))  # no dropout, shift or noise in inference
+
+
+def test_the_study_has_a_row_for_the_default_recipe():
+    from minigan.study import VARIANTS, default_variant
+
+    name = default_variant()
+    assert name is not None and name in {v.name for v in VARIANTS}
+    assert default_variant() != "article"

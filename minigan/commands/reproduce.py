@@ -32,12 +32,12 @@ def add_arguments(p):
     p.add_argument("--variants", metavar="NAMES",
                    help="study: comma-separated recipe names (default: all; see minigan.study.VARIANTS)")
     p.add_argument("--jobs", type=int, default=1, metavar="J",
-                   help="scores, study: runs at a time, each with one BLAS thread (default 1)")
+                   help="scores, study, time: runs at a time, each with one BLAS thread (default 1)")
     p.add_argument("--append", action="store_true",
                    help="study: add these runs to the study.json already in --out (same --steps) instead of "
                         "starting a new table")
-    p.add_argument("--threshold", type=float, default=100.0,
-                   help="time: the judge's Fréchet distance to reach (default 100)")
+    p.add_argument("--threshold", default="100,50", metavar="FD[,FD...]",
+                   help="time: the judge's Fréchet distances to reach (default 100,50)")
     p.add_argument("--steps", type=int, help="training steps per run (default: 60,000 ring/grid; the default "
                                               "minigan train length for parzen and scores)")
     p.add_argument("--packs", default="1,2,3,4", help="packing degrees, one row each (default 1,2,3,4)")
@@ -163,29 +163,45 @@ def run(args) -> int:
                "runs": [{"variant": name, **r} for name, r in results]}
     else:
         from .. import study
+        from ..metrics.judge import load_judge
         from ..train import PRESETS, config_from_preset
 
+        thresholds = parse_thresholds(args.threshold)
         seeds = range(args.first_seed, args.first_seed + (args.seeds or (1 if args.quick else 3)))
         max_steps = args.steps or (400 if args.quick else 2 * default_image_steps())
         every = 200 if args.quick else 1000
         recipes = {"default": {}, "article (--preset article)": {
             k: v for k, v in config_from_preset("article").to_dict().items() if k in PRESETS["article"]}}
-        results = {}
-        for name, options in recipes.items():
-            results[name] = []
-            for seed in seeds:
-                r = study.time_to_quality(options, seed, args.threshold, max_steps, every)
-                results[name].append(r)
-                got = f"step {r['step']:,} after {r['seconds']:.0f} s" if r["step"] else f"not in {max_steps:,} steps"
-                say(f"{name} seed {seed}: Fréchet <= {args.threshold:g} at {got}")
-        table = study.time_table(results, args.threshold, max_steps, every, 2_000)
-        raw = {"threshold": args.threshold, "max_steps": max_steps, "every": every, "runs": results}
+        load_judge("mnist5k", log=say)  # trained once, before any worker starts
+        jobs = [(name, options, seed, thresholds, max_steps, every) for name, options in recipes.items()
+                for seed in seeds]
+
+        def report(k, total, r):
+            name, run = r
+            got = ", ".join(f"<= {t}: " + (f"step {v['step']:,} ({v['seconds']:.0f} s)" if v else "never")
+                            for t, v in run["reached"].items())
+            say(f"[{k}/{total}] {name} seed {run['seed']}: {got}")
+
+        done = study.parallel_map(study._time_job, jobs, args.jobs, report)
+        results = {name: [r for n, r in done if n == name] for name in recipes}
+        table = study.time_table(results, thresholds, max_steps, every, 2_000)
+        raw = {"thresholds": thresholds, "max_steps": max_steps, "every": every, "runs": results}
 
     seconds = time.perf_counter() - started
     path = rp.write_results(out, args.what, header(args.what, seconds) + table, raw)
     print(table)
     say(f"written {path} ({seconds / 60:.1f} minutes)")
     return 0
+
+
+def parse_thresholds(text: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        values = []
+    if not values or any(not v > 0 for v in values):
+        raise MiniganError(f"--threshold must be positive numbers separated by commas, got {text!r}")
+    return values
 
 
 def slug(name: str) -> str:

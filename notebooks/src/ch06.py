@@ -519,7 +519,11 @@ fig.suptitle("one dot per seed, bar = mean", fontsize=10)
 fig.tight_layout()
 '''),
     code(r'''
-shown = [n for n in ("article", "smoothing", "all four") if n in names]
+from minigan.study import default_variant
+
+DEFAULT = default_variant()   # 研究中与今天的默认配方完全相同的那一行
+print("today's default recipe is the study's row:", DEFAULT)
+shown = [n for n in ("article", "smoothing", DEFAULT) if n in names]
 fig, axes = plt.subplots(1, len(shown), figsize=(4.2 * len(shown), 4.4))
 for ax, name in zip(np.atleast_1d(axes), shown):
     slug = "_".join("".join(c if c.isalnum() else " " for c in name).split())
