@@ -216,3 +216,10 @@ def test_the_study_has_a_row_for_the_default_recipe():
     name = default_variant()
     assert name is not None and name in {v.name for v in VARIANTS}
     assert default_variant() != "article"
+
+
+def test_study_recipe_names_can_be_given_on_the_command_line():
+    from minigan.study import VARIANTS
+
+    names = [v.name for v in VARIANTS]
+    assert all("," not in n for n in names) and len(set(names)) == len(names)

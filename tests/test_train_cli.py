@@ -116,11 +116,14 @@ def test_mnist5k_short_run(tmp_path):
     config = json.loads((out / "config.json").read_text())
     c = config["config"]
     assert (c["dataset"], c["z_dim"], c["hidden"], c["batch_size"], c["lr"], c["beta1"], c["loss"]) == (
-        "mnist5k", 100, [128, 128, 128], 64, 2e-4, 0.5, "non_saturating")
+        "mnist5k", 100, [128, 128, 128], 64, 4e-4, 0.5, "non_saturating")
+    assert (c["g_lr"], c["dropout"], c["translate"], c["ema"]) == (8e-4, 0.3, 2, 0.999)
     assert config["data"]["image_shape"] == [28, 28]
     with np.load(out / "checkpoint.npz", allow_pickle=False) as npz:
         assert npz["G/0.W"].shape == (100, 128) and npz["G/6.W"].shape == (128, 784)
-        assert npz["D/0.W"].shape == (784, 128) and npz["D/6.W"].shape == (128, 1)
+        # D: RandomTranslate, then Dense / LeakyReLU / Dropout three times, then Dense.
+        assert npz["D/1.W"].shape == (784, 128) and npz["D/10.W"].shape == (128, 1)
+        assert npz["G_ema/0.W"].shape == (100, 128)
         assert npz["G/0.W"].dtype == np.float32
     check_png(out / "samples.png")
     check_gif(out / "training.gif")

@@ -147,7 +147,7 @@ def run(args) -> int:
                                f"{[v.name for v in study.VARIANTS]}")
         seeds = range(args.first_seed, args.first_seed + (args.seeds or (1 if args.quick else 5)))
         steps = args.steps or (200 if args.quick else default_image_steps())
-        _, accuracy = load_judge("mnist5k", log=say)  # trained once, before the workers start
+        judge, accuracy = load_judge("mnist5k", log=say)  # trained once, before the workers start
         out.mkdir(parents=True, exist_ok=True)
         jobs = [(name, seed, steps, str(out / f"study_{slug(name)}.png") if seed == seeds[0] else None)
                 for name in names for seed in seeds]
@@ -157,8 +157,9 @@ def run(args) -> int:
         done = {(name, r["seed"]) for name, r in results}
         results = [(name, r) for name, r in previous if (name, r["seed"]) not in done] + results
         names = list(dict.fromkeys(name for name, _ in results))
-        table = study.study_table(results, accuracy, steps)
-        raw = {"steps": steps, "judge_accuracy": accuracy,
+        reference = study.real_reference(judge)
+        table = study.study_table(results, accuracy, steps, reference)
+        raw = {"steps": steps, "judge_accuracy": accuracy, "real_training_digits_frechet": reference,
                "variants": {v.name: v.options for v in study.VARIANTS if v.name in names},
                "runs": [{"variant": name, **r} for name, r in results]}
     else:

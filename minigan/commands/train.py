@@ -64,7 +64,7 @@ def add_arguments(p):
 
     o = p.add_argument_group("optimisation")
     o.add_argument("--optimizer", choices=OPTIMIZERS, help="adam (default) or sgd, for both networks")
-    o.add_argument("--lr", type=float, help="D's learning rate (default 2e-4)")
+    o.add_argument("--lr", type=float, help="D's learning rate (default 4e-4 for images, 2e-4 for toy sets)")
     o.add_argument("--g-lr", type=float, metavar="LR", help="G's learning rate (default: twice --lr)")
     o.add_argument("--real-label", type=float, metavar="Y",
                    help="D's target for real data: 0.9 (default) is one-sided label smoothing, "
@@ -94,6 +94,7 @@ def add_arguments(p):
     rem = p.add_argument_group("remedies (article sections 6.1-6.2; see 'minigan.train.TrainConfig')")
     rem.add_argument("--preset", choices=tuple(PRESETS),
                      help="'article': exactly the article's recipe (labels 1/0, one learning rate, no remedies); "
+                          "'smoothing': the default before the recipe study (label 0.9, G's rate 2x, no remedies); "
                           "'default' (default): the measured default recipe.  Options given explicitly win")
     rem.add_argument("--dropout", type=float, metavar="P", help="dropout probability after D's hidden layers")
     rem.add_argument("--translate", type=int, metavar="S",

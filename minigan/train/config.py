@@ -82,7 +82,7 @@ class TrainConfig:
     steps: int | None = None
     batch_size: int = 64
     optimizer: str = "adam"
-    lr: float = 2e-4
+    lr: float | None = None
     g_lr: float | None = None
     beta1: float = 0.5
     beta2: float = 0.999
@@ -161,7 +161,8 @@ class TrainConfig:
                 bad(name, f"must be one of {', '.join(allowed)}; got {getattr(self, name)!r}")
         if self.output is not None and self.output not in OUTPUTS:
             bad("output", f"must be one of {', '.join(OUTPUTS)}; got {self.output!r}")
-        number("lr", self.lr, low_open=True)
+        if self.lr is not None:
+            number("lr", self.lr, low_open=True)
         if self.g_lr is not None:
             number("g_lr", self.g_lr, low_open=True)
         number("real_label", self.real_label, low_open=True, high=1, high_open=False)
@@ -198,7 +199,7 @@ class TrainConfig:
         20,000 steps for images (mnist5k: 323 epochs, see :data:`DEFAULT_STEPS_IMAGES`) or
         10,000 for toy sets (64 epochs of 10,000)."""
         out = dataclasses.replace(self)
-        recipe = IMAGE_RECIPE if dataset.image_shape is not None else REMEDIES_OFF
+        recipe = IMAGE_RECIPE if dataset.image_shape is not None else {"lr": TOY_LR, **REMEDIES_OFF}
         for name, value in recipe.items():
             if getattr(out, name) is None:
                 setattr(out, name, value)
@@ -241,16 +242,22 @@ class TrainConfig:
 #: and the default for toy data sets.
 REMEDIES_OFF = {"dropout": 0.0, "translate": 0, "instance_noise": 0.0, "spectral_norm": False, "ema": 0.0,
                 "lr_decay": "constant"}
-#: The default remedies for images, chosen by ``minigan reproduce study`` (results/study.md).
-IMAGE_RECIPE = {"dropout": 0.3, "translate": 2, "instance_noise": 0.0, "spectral_norm": False, "ema": 0.999,
-                "lr_decay": "linear"}
+#: D's learning rate for toy data sets (G's is twice it unless given).
+TOY_LR = 2e-4
+#: The default for images, chosen by ``minigan reproduce study`` (results/study.md): D's
+#: learning rate (G's is twice it) and the remedies.
+IMAGE_RECIPE = {"lr": 4e-4, "dropout": 0.3, "translate": 2, "instance_noise": 0.0, "spectral_norm": False,
+                "ema": 0.999, "lr_decay": "constant"}
 
 #: Named recipes.  ``"article"`` is exactly the article's code (section 4.3): labels 1/0,
-#: one learning rate for both networks, none of the remedies.  ``"default"`` is
-#: TrainConfig's own defaults.  Options given explicitly override a preset.
+#: one learning rate (DCGAN's 2e-4) for both networks, none of the remedies.
+#: ``"smoothing"`` is the default before the recipe study: one-sided label smoothing and
+#: G's rate twice D's, no remedies.  ``"default"`` is TrainConfig's own defaults.  Options
+#: given explicitly override a preset.
 PRESETS: dict[str, dict] = {
     "default": {},
-    "article": {"real_label": 1.0, "g_lr": "lr", **REMEDIES_OFF},
+    "article": {"real_label": 1.0, "lr": 2e-4, "g_lr": "lr", **REMEDIES_OFF},
+    "smoothing": {"real_label": 0.9, "lr": 2e-4, "g_lr": 4e-4, **REMEDIES_OFF},
 }
 
 
@@ -264,7 +271,7 @@ def config_from_preset(preset: str | None, **options) -> TrainConfig:
         raise MiniganError(f"--preset must be one of {', '.join(PRESETS)}; got {preset!r}")
     values = {**PRESETS[name], **options}
     if values.get("g_lr") == "lr":
-        values["g_lr"] = values.get("lr", TrainConfig.lr)
+        values["g_lr"] = values["lr"]
     return TrainConfig(**values)
 
 

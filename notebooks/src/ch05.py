@@ -41,7 +41,7 @@ from minigan.bench.flops import train_step_flops
 from minigan.data import load
 from minigan.metrics import (MLPClassifier, class_scores, detection_accuracy, memorisation, mode_coverage,
                              nearest_distances)
-from minigan.train import REMEDIES_OFF, TrainConfig, Trainer, load_dataset
+from minigan.train import TrainConfig, Trainer, config_from_preset, load_dataset
 from minigan.viz import image_grid
 
 logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
@@ -68,7 +68,7 @@ print(f"digit classifier: test accuracy {CLF.accuracy(TEST.x, TEST.y):.3f} ({tim
 ### (1) 更高质量的图像生成：质量要先能量
 
 “质量更高”需要一把尺子。下面用**平滑配方**（文章的网络，Adam，单边标签平滑 `real_label=0.9`，\
-生成器学习率是判别器的两倍，不加第 6 章研究的补救 `REMEDIES_OFF`；它是第 6 章研究之前的默认配方，\
+生成器学习率是判别器的两倍，不加第 6 章研究的补救，即 `--preset smoothing`；它是第 6 章研究之前的默认配方，\
 问题都还看得见）在 `mnist5k` 上训练，并在几个检查点上\
 用同一批固定噪声生成 1,000 张数字，计算：
 
@@ -99,7 +99,7 @@ def score(fake, real=REAL_REF, seed=0):
             "detect": detection_accuracy(real, fake, rng=seed), "neighbour": nb, "mid_grey": grey}
 
 
-config = TrainConfig(dataset="mnist5k", steps=CHECKPOINTS[-1], seed=0, **REMEDIES_OFF).validate()
+config = config_from_preset("smoothing", dataset="mnist5k", steps=CHECKPOINTS[-1], seed=0).validate()
 data = load_dataset(config)
 trainer = Trainer(config.resolve(data).validate(), data)
 t0 = time.perf_counter()
