@@ -22,7 +22,7 @@ import numpy as np
 
 from .reproduce import mean_se
 
-#: The recipe before this study: one-sided label smoothing and G's rate twice D's, 20,000 steps.
+#: The recipe before this study (``--preset smoothing``): one-sided label smoothing and G's rate twice D's.
 LABEL_SMOOTHING = {"real_label": 0.9, "lr": 2e-4, "g_lr": 4e-4}
 ARTICLE = {"real_label": 1.0, "lr": 2e-4, "g_lr": 2e-4}
 OFF = {"dropout": 0.0, "translate": 0, "instance_noise": 0.0, "spectral_norm": False, "ema": 0.0,

@@ -36,8 +36,8 @@ def add_arguments(p):
     p.add_argument("--append", action="store_true",
                    help="study: add these runs to the study.json already in --out (same --steps) instead of "
                         "starting a new table")
-    p.add_argument("--threshold", default="100,50", metavar="FD[,FD...]",
-                   help="time: the judge's Fréchet distances to reach (default 100,50)")
+    p.add_argument("--threshold", default="100,50,25", metavar="FD[,FD...]",
+                   help="time: the judge's Fréchet distances to reach (default 100,50,25)")
     p.add_argument("--steps", type=int, help="training steps per run (default: 60,000 ring/grid; the default "
                                               "minigan train length for parzen and scores)")
     p.add_argument("--packs", default="1,2,3,4", help="packing degrees, one row each (default 1,2,3,4)")

@@ -57,8 +57,8 @@ def add_arguments(p):
     d.add_argument("--data-dir", metavar="DIR", help="cache directory of downloaded data sets")
     length = d.add_mutually_exclusive_group()
     length.add_argument("--epochs", type=int, metavar="E",
-                        help="passes over the training set (default: about 20,000 steps for images, "
-                             "10,000 for toy sets; mnist5k: 323 epochs)")
+                        help="passes over the training set (default: about 18,000 steps for images, "
+                             "10,000 for toy sets; mnist5k: 290 epochs)")
     length.add_argument("--steps", type=int, metavar="S", help="train for S steps in total instead of --epochs")
     d.add_argument("--batch-size", type=int, metavar="B", help="real examples per D update (default 64)")
 

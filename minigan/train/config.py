@@ -17,14 +17,11 @@ from ..schedule import SCHEDULES
 OPTIMIZERS = ("adam", "sgd")
 METRIC_COLUMNS = ("step", "epoch", "d_loss", "g_loss", "d_real", "d_fake", "seconds")
 CHECKPOINT_NAME = "checkpoint.npz"
-#: Steps a default run aims for.  With the article's recipe alone (both networks Adam
-#: 2e-4, beta1 0.5, labels 1/0) the discriminator wins outright on mnist5k's 4,000
-#: training digits after 3,000-6,000 steps (D(x) -> 1, D(G(z)) -> 0, samples collapse to
-#: one or two speckled shapes).  With one-sided label smoothing (real label 0.9) and G's
-#: learning rate twice D's -- the defaults below -- seed 0 recovers and keeps improving to
-#: about 20,000 steps (digit-classifier Fréchet distance ~200 at 2,000 steps, ~30 at
-#: 20,000), but not every seed does: notebooks/06 measures both recipes over seeds.
-#: mnist5k: 323 epochs.
+#: Steps a default run aims for (mnist5k: 290 epochs of 62 steps).  Chosen so that the
+#: default recipe, at about 8 ms a step on a 2-core laptop CPU, stays within three
+#: minutes; with it every seed of results/study.md and results/scores.md covers all ten
+#: classes.  With the article's recipe alone D wins on mnist5k's 4,000 training digits
+#: within a few thousand steps and most seeds collapse, however long they train.
 DEFAULT_STEPS_IMAGES = 18_000
 DEFAULT_STEPS_TOY = 10_000
 #: About this many sample pictures per run when ``sample_every`` is not given.
@@ -196,7 +193,7 @@ class TrainConfig:
         """A copy with the defaults that depend on other values filled in: ``g_lr``
         (twice ``lr``), ``output`` (tanh for data in [-1, 1], linear otherwise) and, when
         neither ``epochs`` nor ``steps`` is set, the number of epochs that makes about
-        20,000 steps for images (mnist5k: 323 epochs, see :data:`DEFAULT_STEPS_IMAGES`) or
+        18,000 steps for images (mnist5k: 290 epochs, see :data:`DEFAULT_STEPS_IMAGES`) or
         10,000 for toy sets (64 epochs of 10,000)."""
         out = dataclasses.replace(self)
         recipe = IMAGE_RECIPE if dataset.image_shape is not None else {"lr": TOY_LR, **REMEDIES_OFF}
