@@ -17,12 +17,12 @@ from ..schedule import SCHEDULES
 OPTIMIZERS = ("adam", "sgd")
 METRIC_COLUMNS = ("step", "epoch", "d_loss", "g_loss", "d_real", "d_fake", "seconds")
 CHECKPOINT_NAME = "checkpoint.npz"
-#: Steps a default run aims for (mnist5k: 290 epochs of 62 steps).  Chosen so that the
-#: default recipe, at about 8 ms a step on a 2-core laptop CPU, stays within three
-#: minutes; with it every seed of results/study.md and results/scores.md covers all ten
-#: classes.  With the article's recipe alone D wins on mnist5k's 4,000 training digits
+#: Steps a default run aims for (mnist5k: 258 epochs of 62 steps).  Chosen so that a
+#: default run, at about 9.5 ms a step with its pictures and checkpoints on a 2-core
+#: laptop CPU, stays well within three minutes (18,000 steps, the recipe study's length,
+#: took 175 s); results/scores.md measures the default at this length on ten seeds.  With the article's recipe alone D wins on mnist5k's 4,000 training digits
 #: within a few thousand steps and most seeds collapse, however long they train.
-DEFAULT_STEPS_IMAGES = 18_000
+DEFAULT_STEPS_IMAGES = 16_000
 DEFAULT_STEPS_TOY = 10_000
 #: About this many sample pictures per run when ``sample_every`` is not given.
 PICTURES_PER_RUN = 50
@@ -193,7 +193,7 @@ class TrainConfig:
         """A copy with the defaults that depend on other values filled in: ``g_lr``
         (twice ``lr``), ``output`` (tanh for data in [-1, 1], linear otherwise) and, when
         neither ``epochs`` nor ``steps`` is set, the number of epochs that makes about
-        18,000 steps for images (mnist5k: 290 epochs, see :data:`DEFAULT_STEPS_IMAGES`) or
+        16,000 steps for images (mnist5k: 258 epochs, see :data:`DEFAULT_STEPS_IMAGES`) or
         10,000 for toy sets (64 epochs of 10,000)."""
         out = dataclasses.replace(self)
         recipe = IMAGE_RECIPE if dataset.image_shape is not None else {"lr": TOY_LR, **REMEDIES_OFF}
