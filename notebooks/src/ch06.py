@@ -495,11 +495,11 @@ STUDY = json.loads(Path("../results/study.json").read_text(encoding="utf-8"))
 runs = STUDY["runs"]
 names = list(dict.fromkeys(r["variant"] for r in runs))
 print(f"{STUDY['steps']:,} steps per run; judge accuracy on held-out digits {STUDY['judge_accuracy']:.3f}\n")
-print(f"{'recipe':<20} {'Frechet':>16} {'worst':>7} {'class KL':>15} {'classes':>11} {'good seeds':>10} {'seconds':>9}")
+print(f"{'recipe':<34} {'Frechet':>16} {'worst':>7} {'class KL':>15} {'classes':>11} {'good seeds':>10} {'seconds':>9}")
 for name in names:
     rs = [r for r in runs if r["variant"] == name]
     good = sum(r["frechet"] <= 100 and r["kl_to_uniform"] <= 0.05 for r in rs)
-    print(f"{name:<20} {fmt([r['frechet'] for r in rs]):>16} {max(r['frechet'] for r in rs):7.1f} "
+    print(f"{name:<34} {fmt([r['frechet'] for r in rs]):>16} {max(r['frechet'] for r in rs):7.1f} "
           f"{fmt([r['kl_to_uniform'] for r in rs], digits=3):>15} {fmt([r['classes_covered'] for r in rs]):>11} "
           f"{good:>6}/{len(rs)} {fmt([r['seconds'] for r in rs], digits=0):>9}")
 
