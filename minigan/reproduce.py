@@ -270,7 +270,7 @@ def scores_table(rows: dict[str, list[dict]], dataset: str, n: int, judge_accura
     lines.append("")
     lines.append(f"{n} images per row and run, judged against the {n} {dataset} test digits.  The judge "
                  f"(a convolutional digit classifier on minigan's engine, {100 * judge_accuracy:.1f} % right on "
-                 "the 1,000 held-out digits, :mod:`minigan.metrics.judge`) gives the class histogram, the "
+                 "the 1,000 held-out digits, `minigan.metrics.judge`) gives the class histogram, the "
                  "confidence score exp(E KL(p(y|x) || p(y))) and the 128 penultimate features of the Fréchet "
                  "distance (on 500 images it reads higher than on the study's 5,000); near copies are images "
                  "closer to a training digit than 99 % of test digits are; the detector is a fresh 784-64-2 MLP "
