@@ -20,8 +20,9 @@ CHECKPOINT_NAME = "checkpoint.npz"
 #: Steps a default run aims for (mnist5k: 258 epochs of 62 steps).  Chosen so that a
 #: default run, at about 9.5 ms a step with its pictures and checkpoints on a 2-core
 #: laptop CPU, stays well within three minutes (18,000 steps, the recipe study's length,
-#: took 175 s); results/scores.md measures the default at this length on ten seeds.  With the article's recipe alone D wins on mnist5k's 4,000 training digits
-#: within a few thousand steps and most seeds collapse, however long they train.
+#: took 175 s); results/scores.md measures the default at this length on ten seeds.
+#: With the article's recipe alone D wins on mnist5k's 4,000 training digits within a
+#: few thousand steps and most seeds collapse, however long they train.
 DEFAULT_STEPS_IMAGES = 16_000
 DEFAULT_STEPS_TOY = 10_000
 #: About this many sample pictures per run when ``sample_every`` is not given.
