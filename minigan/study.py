@@ -62,14 +62,17 @@ VARIANTS = [
     Variant("+dropout+translate+ema lr x2", "+dropout+translate+ema with both learning rates doubled (D 4e-4, "
             "G 8e-4): the default recipe",
             {**LABEL_SMOOTHING, **OFF, **AUGMENT, "ema": 0.999, "lr": 4e-4, "g_lr": 8e-4}),
-    Variant("+dropout+translate+ema lr x4", "+dropout+translate+ema with both learning rates four times "
-            "higher (D 8e-4, G 1.6e-3)", {**LABEL_SMOOTHING, **OFF, **AUGMENT, "ema": 0.999, "lr": 8e-4, "g_lr": 1.6e-3}),
-    Variant("+dropout+translate+ema lr x2 late decay", "+dropout+translate+ema lr x2 with the learning rates "
-            "decaying linearly to 0 over the last 20 % of the steps", {**LABEL_SMOOTHING, **OFF, **AUGMENT, "ema": 0.999, "lr": 4e-4, "g_lr": 8e-4,
-                                        "lr_decay": "linear", "lr_decay_start": 0.8}),
-    Variant("+dropout+translate+ema late decay", "+dropout+translate+ema with the learning rates decaying "
-            "linearly to 0 over the last 20 % of the steps", {**LABEL_SMOOTHING, **OFF, **AUGMENT, "ema": 0.999, "lr_decay": "linear",
-                                           "lr_decay_start": 0.8}),
+    Variant("+dropout+translate+ema lr x4",
+            "+dropout+translate+ema with both learning rates four times higher (D 8e-4, G 1.6e-3)",
+            {**LABEL_SMOOTHING, **OFF, **AUGMENT, "ema": 0.999, "lr": 8e-4, "g_lr": 1.6e-3}),
+    Variant("+dropout+translate+ema lr x2 late decay",
+            "+dropout+translate+ema lr x2 with the learning rates decaying linearly to 0 over the last 20 % "
+            "of the steps",
+            {**LABEL_SMOOTHING, **OFF, **AUGMENT, "ema": 0.999, "lr": 4e-4, "g_lr": 8e-4, "lr_decay": "linear",
+             "lr_decay_start": 0.8}),
+    Variant("+dropout+translate+ema late decay",
+            "+dropout+translate+ema with the learning rates decaying linearly to 0 over the last 20 % of the steps",
+            {**LABEL_SMOOTHING, **OFF, **AUGMENT, "ema": 0.999, "lr_decay": "linear", "lr_decay_start": 0.8}),
     Variant("+dropout+translate+pack 2", "smoothing + dropout + translation + packing (D judges pairs, PacGAN m = 2)",
             {**LABEL_SMOOTHING, **OFF, **AUGMENT, "pack": 2}),
 ]
