@@ -236,3 +236,17 @@ def test_bad_data_commands(tmp_path):
     assert_one_line_error(minigan("data", "download", "imagenet", cwd=tmp_path), "unknown data set")
     assert_one_line_error(minigan("data", cwd=tmp_path), "data list")
     assert_one_line_error(minigan("data", "explode", cwd=tmp_path), "invalid choice")
+
+
+def test_every_help_page_prints(capsys):
+    """``minigan --help`` and each ``minigan COMMAND --help`` print and exit 0: argparse
+    %-formats help strings, so a bare "%" in one of them crashes the top-level page."""
+    from minigan.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._subparsers._group_actions).choices
+    for argv in [["--help"], *[[name, "--help"] for name in commands]]:
+        with pytest.raises(SystemExit) as exit_info:
+            parser.parse_args(argv)
+        assert exit_info.value.code == 0, argv
+        assert capsys.readouterr().out.startswith("usage: minigan"), argv

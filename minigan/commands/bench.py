@@ -13,7 +13,7 @@ import sys
 from ..errors import MiniganError
 
 NAME = "bench"
-HELP = "time one training step of the article's GAN (and of PyTorch's, if installed): ms, FLOPs, % of peak"
+HELP = "time one training step of the article's GAN (and of PyTorch's, if installed): ms, FLOPs, percent of peak"
 
 
 def add_arguments(p):
