@@ -134,13 +134,13 @@ def wrong(exercise, *words):
 
 # ---- dense ---------------------------------------------------------------------------
 
-@wrong("dense", "transposed", "x @ W")
+@wrong("dense", "转置", "x @ W")
 class DenseForwardTransposed(MyDense):
     def forward(self, x):
         return x @ self.W.T + self.b, x
 
 
-@wrong("dense", "transposed weights", "(in_features, out_features)")
+@wrong("dense", "权重转置了", "(in_features, out_features)")
 class DenseStoresWOutIn(MyDense):
     def __init__(self, in_features, out_features, **kwargs):
         super().__init__(in_features, out_features, **kwargs)
@@ -157,14 +157,14 @@ class DenseDxWithoutTranspose(MyDense):
         return dy @ self.W, {"W": x.T @ dy, "b": dy.sum(axis=0)}
 
 
-@wrong("dense", "transposed dw", "x.T @ dy")
+@wrong("dense", "dW 转置了", "x.T @ dy")
 class DenseDWTransposed(MyDense):
     def backward(self, dy, cache):
         x = cache
         return dy @ self.W.T, {"W": dy.T @ x, "b": dy.sum(axis=0)}
 
 
-@wrong("dense", "keys of params() ['w', 'b']", "yours has ['w', 'b', 'dx']")
+@wrong("dense", "恰好有 params() 的这些键 ['w', 'b']", "你的是 ['w', 'b', 'dx']")
 class DenseExtraGradKey(MyDense):
     """Right values, but dx is also put into grads: an optimiser would look for a parameter 'dx'."""
 
@@ -174,7 +174,7 @@ class DenseExtraGradKey(MyDense):
         return dx, {"W": x.T @ dy, "b": dy.sum(axis=0), "dx": dx}
 
 
-@wrong("dense", "keys of params()", "'w'")
+@wrong("dense", "params() 的这些键", "'w'")
 class DenseRenamedGradKeys(MyDense):
     """Right values under PyTorch-like names dW, db instead of the keys of params()."""
 
@@ -183,21 +183,21 @@ class DenseRenamedGradKeys(MyDense):
         return dy @ self.W.T, {"dW": x.T @ dy, "db": dy.sum(axis=0)}
 
 
-@wrong("dense", "not summed over the batch")
+@wrong("dense", "没有对批求和")
 class DenseBiasNotSummed(MyDense):
     def backward(self, dy, cache):
         x = cache
         return dy @ self.W.T, {"W": x.T @ dy, "b": dy}
 
 
-@wrong("dense", "wrong axis")
+@wrong("dense", "求和的轴错了")
 class DenseBiasWrongAxis(MyDense):
     def backward(self, dy, cache):
         x = cache
         return dy @ self.W.T, {"W": x.T @ dy, "b": dy.sum(axis=1)}
 
 
-@wrong("dense", "extra 1/n")
+@wrong("dense", "多除了 1/n")
 class DenseDividesByN(MyDense):
     def backward(self, dy, cache):
         x = cache
@@ -205,20 +205,20 @@ class DenseDividesByN(MyDense):
         return dy @ self.W.T, {"W": x.T @ dy / n, "b": dy.sum(axis=0)}
 
 
-@wrong("dense", "sign flipped")
+@wrong("dense", "符号反了")
 class DenseSignFlipped(MyDense):
     def backward(self, dy, cache):
         x = cache
         return -(dy @ self.W.T), {"W": x.T @ dy, "b": dy.sum(axis=0)}
 
 
-@wrong("dense", "bias missing")
+@wrong("dense", "漏了偏置")
 class DenseNoBias(MyDense):
     def forward(self, x):
         return x @ self.W, x
 
 
-@wrong("dense", "re-entrant", "self")
+@wrong("dense", "不可重入", "self")
 class DenseStoresInputOnSelf(MyDense):
     def forward(self, x):
         self.x = x
@@ -228,14 +228,14 @@ class DenseStoresInputOnSelf(MyDense):
         return dy @ self.W.T, {"W": self.x.T @ dy, "b": dy.sum(axis=0)}
 
 
-@wrong("dense", "float64")
+@wrong("dense", "输入 float32，输出却是 float64")
 class DenseUpcastsBiasGradient(MyDense):
     def backward(self, dy, cache):
         x = cache
         return dy @ self.W.T, {"W": x.T @ dy, "b": dy.sum(axis=0, dtype=np.float64)}
 
 
-@wrong("dense", "changed the parameters", "optimiser")
+@wrong("dense", "改动了参数", "优化器")
 class DenseUpdatesInBackward(MyDense):
     def backward(self, dy, cache):
         x = cache
@@ -246,34 +246,34 @@ class DenseUpdatesInBackward(MyDense):
 
 # ---- leaky_relu ----------------------------------------------------------------------
 
-@wrong("leaky_relu", "0 on the negative side", "alpha")
+@wrong("leaky_relu", "负半轴写成了 0", "alpha")
 class LeakyDerivativeZeroOnNegativeSide(MyLeakyReLU):
     def backward(self, dy, cache):
         x = cache
         return dy * (x > 0), {}
 
 
-@wrong("leaky_relu", "float64", "np.where(x > 0, 1.0, alpha)")
+@wrong("leaky_relu", "输出却是 float64", "np.where(x > 0, 1.0, alpha)")
 class LeakyUpcastsInBackward(MyLeakyReLU):
     def backward(self, dy, cache):
         x = cache
         return dy * np.where(x > 0, 1.0, self.alpha), {}
 
 
-@wrong("leaky_relu", "float64", "np.float64")
+@wrong("leaky_relu", "输出却是 float64", "np.float64")
 class LeakyUpcastsInForward(MyLeakyReLU):
     def forward(self, x):
         return np.where(x > 0, x, np.float64(self.alpha) * x), x
 
 
-@wrong("leaky_relu", "in place")
+@wrong("leaky_relu", "原地修改")
 class LeakyModifiesInput(MyLeakyReLU):
     def forward(self, x):
         x[x < 0] *= self.alpha
         return x, x
 
 
-@wrong("leaky_relu", "re-entrant", "self")
+@wrong("leaky_relu", "不可重入", "self")
 class LeakyStoresOnSelf(MyLeakyReLU):
     def forward(self, x):
         self.x = x
@@ -283,7 +283,7 @@ class LeakyStoresOnSelf(MyLeakyReLU):
         return dy * np.where(self.x > 0, 1, self.alpha).astype(dy.dtype), {}
 
 
-@wrong("leaky_relu", "hard-coded", "self.alpha")
+@wrong("leaky_relu", "写死", "self.alpha")
 class LeakyHardCodedAlpha(MyLeakyReLU):
     def forward(self, x):
         return np.where(x > 0, x, 0.2 * x), x
@@ -293,7 +293,7 @@ class LeakyHardCodedAlpha(MyLeakyReLU):
         return dy * np.where(x > 0, 1, 0.2).astype(dy.dtype), {}
 
 
-@wrong("leaky_relu", "alpha = 0", "cache x")
+@wrong("leaky_relu", "alpha = 0", "缓存 x")
 class LeakyTestsCachedOutput(MyLeakyReLU):
     """Caches y and tests y >= 0: right for alpha > 0, wrong when alpha = 0."""
 
@@ -318,21 +318,21 @@ class TanhDerivativeOfInput(MyTanh):
         return dy * (1 - x ** 2), {}
 
 
-@wrong("tanh", "twice")
+@wrong("tanh", "用了两次")
 class TanhAppliedTwice(MyTanh):
     def backward(self, dy, cache):
         y = cache
         return dy * (1 - np.tanh(y) ** 2), {}
 
 
-@wrong("tanh", "overflow", "np.tanh")
+@wrong("tanh", "溢出", "np.tanh")
 class TanhFromExp(MyTanh):
     def forward(self, x):
         y = (np.exp(x) - np.exp(-x)) / (np.exp(x) + np.exp(-x))
         return y, y
 
 
-@wrong("tanh", "re-entrant", "self")
+@wrong("tanh", "不可重入", "self")
 class TanhStoresOnSelf(MyTanh):
     def forward(self, x):
         self.y = np.tanh(x)
@@ -342,7 +342,7 @@ class TanhStoresOnSelf(MyTanh):
         return dy * (1 - self.y ** 2), {}
 
 
-@wrong("tanh", "float64")
+@wrong("tanh", "输出却是 float64")
 class TanhUpcasts(MyTanh):
     def backward(self, dy, cache):
         y = cache
@@ -351,27 +351,27 @@ class TanhUpcasts(MyTanh):
 
 # ---- sigmoid -------------------------------------------------------------------------
 
-@wrong("sigmoid", "s(1 - s)", "written as s")
+@wrong("sigmoid", "s(1 - s)", "写成了 s")
 class SigmoidDerivativeIsS(MySigmoid):
     def backward(self, dy, cache):
         return dy * cache, {}
 
 
-@wrong("sigmoid", "overflow", "piecewise")
+@wrong("sigmoid", "x = -1e4 处溢出", "分段稳定")
 class SigmoidNaive(MySigmoid):
     def forward(self, x):
         s = 1 / (1 + np.exp(-x))
         return s, s
 
 
-@wrong("sigmoid", "overflow", "both branches")
+@wrong("sigmoid", "两侧都溢出", "两个分支")
 class SigmoidWhereEvaluatesBothBranches(MySigmoid):
     def forward(self, x):
         s = np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x)))
         return s, s
 
 
-@wrong("sigmoid", "input x")
+@wrong("sigmoid", "输入 x")
 class SigmoidDerivativeOfInput(MySigmoid):
     def forward(self, x):
         return super().forward(x)[0], x
@@ -381,14 +381,14 @@ class SigmoidDerivativeOfInput(MySigmoid):
         return dy * x * (1 - x), {}
 
 
-@wrong("sigmoid", "twice")
+@wrong("sigmoid", "用了两次")
 class SigmoidAppliedTwice(MySigmoid):
     def backward(self, dy, cache):
         s = super().forward(cache)[0]
         return dy * s * (1 - s), {}
 
 
-@wrong("sigmoid", "re-entrant", "self")
+@wrong("sigmoid", "不可重入", "self")
 class SigmoidStoresOnSelf(MySigmoid):
     def forward(self, x):
         self.s = super().forward(x)[0]
@@ -398,11 +398,132 @@ class SigmoidStoresOnSelf(MySigmoid):
         return dy * self.s * (1 - self.s), {}
 
 
-@wrong("sigmoid", "float64")
+@wrong("sigmoid", "输出却是 float64")
 class SigmoidUpcasts(MySigmoid):
     def forward(self, x):
         e = np.exp(-np.abs(x))
         s = np.where(x >= 0, np.float64(1.0), e) / (1 + e)
+        return s, s
+
+
+# ---- layers: state kept on self, exact zeros, hints that must name the real mistake ----
+
+class _InputQueue:
+    """Keeps every forward's input on self and hands them to backward in order, ignoring
+    the cache: right for forward, forward, backward, backward -- and only for that."""
+
+    def forward(self, x):
+        if not hasattr(self, "queue"):
+            self.queue = []
+        self.queue.append(x)
+        return super().forward(x)[0], None
+
+    def pop(self):
+        return self.queue.pop(0)
+
+
+@wrong("leaky_relu", "队列", "cache")
+class LeakyInputQueue(_InputQueue, MyLeakyReLU):
+    def backward(self, dy, cache):
+        x = self.pop()
+        return dy * np.where(x > 0, 1, self.alpha).astype(dy.dtype), {}
+
+
+@wrong("tanh", "队列", "推理")
+class TanhInputQueue(_InputQueue, MyTanh):
+    def backward(self, dy, cache):
+        y = np.tanh(self.pop())
+        return dy * (1 - y ** 2), {}
+
+
+@wrong("dense", "队列", "cache")
+class DenseInputQueue(_InputQueue, MyDense):
+    def backward(self, dy, cache):
+        x = self.pop()
+        return dy @ self.W.T, {"W": x.T @ dy, "b": dy.sum(axis=0)}
+
+
+@wrong("sigmoid", "队列")
+class SigmoidOutputStack(MySigmoid):
+    """A stack (last in, first out) of outputs on self: right when backwards come in the
+    reverse order of their forwards, wrong once an inference forward sits in between."""
+
+    def forward(self, x):
+        s = MySigmoid.forward(self, x)[0]
+        self.__dict__.setdefault("stack", []).append(s)
+        return s, None
+
+    def backward(self, dy, cache):
+        s = self.stack.pop()
+        return dy * s * (1 - s), {}
+
+
+@wrong("leaky_relu", "y / x", "0 / 0", "np.where(x > 0, 1, alpha)")
+class LeakyDerivativeYOverX(MyLeakyReLU):
+    def forward(self, x):
+        y = np.where(x > 0, x, self.alpha * x)
+        return y, (x, y)
+
+    def backward(self, dy, cache):
+        x, y = cache
+        return dy * (y / x), {}
+
+
+@wrong("tanh", "float64，输出却是 float32", ".astype(np.float32)")
+class TanhDowncasts(MyTanh):
+    def forward(self, x):
+        y = np.tanh(x.astype(np.float32))
+        return y, y
+
+
+@wrong("sigmoid", "x = +1e4 处溢出", "分段稳定")
+class SigmoidOverflowsOnThePositiveSide(MySigmoid):
+    def forward(self, x):
+        e = np.exp(x)
+        s = e / (1 + e)
+        return s, s
+
+
+@wrong("tanh", "cache 被下一次 forward 覆盖了", "新的数组")
+class TanhCacheBufferOnSelf(MyTanh):
+    """Writes the cache into one buffer kept on self: the next forward overwrites it."""
+
+    def forward(self, x):
+        y = np.tanh(x)
+        if getattr(self, "buffer", None) is None or self.buffer.shape != y.shape or self.buffer.dtype != y.dtype:
+            self.buffer = np.empty_like(y)
+        self.buffer[...] = y
+        return y, self.buffer
+
+    def backward(self, dy, cache):
+        return dy * (1 - cache ** 2), {}
+
+
+# Correct answers written differently from the reference: these must pass.
+
+class LeakyReLUWithWhereOnOutput(MyLeakyReLU):
+    """Either subgradient at 0: slope alpha there (x >= 0 would give 1; both are right)."""
+
+    def backward(self, dy, cache):
+        x = cache
+        return np.where(x > 0, dy, self.alpha * dy), {}
+
+
+class LeakyReLUSlopeOneAtZero(MyLeakyReLU):
+    def backward(self, dy, cache):
+        x = cache
+        return np.where(x >= 0, dy, dy * self.alpha), {}
+
+
+class SigmoidFromTanh(MySigmoid):
+    def forward(self, x):
+        s = (1 + np.tanh(x / 2)) / 2
+        return s, s
+
+
+class SigmoidFromLogaddexp(MySigmoid):
+    def forward(self, x):
+        s = np.exp(-np.logaddexp(0, -x)).astype(x.dtype)
         return s, s
 
 

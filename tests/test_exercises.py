@@ -20,6 +20,7 @@ from conftest import require
 import minigan
 from minigan import exercises
 from minigan.exercises import EXERCISES, check
+from minigan.exercises._report import FAIL, MARKS, NOT_DONE, NOT_IMPLEMENTED
 from minigan.losses import bce_with_logits, generator_loss
 from minigan.nn import Dense, LeakyReLU, Sigmoid, Tanh
 from minigan.nn.module import backward
@@ -47,6 +48,9 @@ CORRECT = [
     ("leaky_relu", LeakyReLU), ("leaky_relu", answers.MyLeakyReLU),
     ("tanh", Tanh), ("tanh", answers.MyTanh),
     ("sigmoid", Sigmoid), ("sigmoid", answers.MySigmoid),
+    # correct answers written differently: either subgradient at 0, other stable sigmoids
+    ("leaky_relu", answers.LeakyReLUWithWhereOnOutput), ("leaky_relu", answers.LeakyReLUSlopeOneAtZero),
+    ("sigmoid", answers.SigmoidFromTanh), ("sigmoid", answers.SigmoidFromLogaddexp),
     ("bce_with_logits", bce_with_logits), ("bce_with_logits", answers.my_bce_with_logits),
     ("generator_gradient", library_generator_gradient), ("generator_gradient", library_generator_gradient_lean),
     ("generator_gradient", answers.my_generator_gradient),
@@ -66,21 +70,24 @@ def test_correct_answers_pass(name, answer):
     assert result, str(result)
     assert result.passed and not result.failed and not result.hints
     text = str(result)
-    assert text.startswith(f"check({name!r})") and "PASSED" in text and "FAIL" not in text
+    assert text.startswith(f"check({name!r})") and "全部通过" in text and MARKS[FAIL] not in text
     # every kind of check ran: gradients, protocol / unchanged inputs, dtype, hypothesis
     names = " ".join(r.name for r in result.rows)
-    for word in ("gradient check", "unchanged", "float32", "hypothesis"):
+    for word in ("梯度检验", "不变", "dtype", "hypothesis"):
         assert word in names, (word, names)
 
 
 def test_the_checks_cover_the_brief():
     rows = {name: [r.name for r in check(name, answer).rows] for name, answer in CORRECT[::2]}
     for layer in ("dense", "leaky_relu", "tanh", "sigmoid"):
-        assert any("re-entrant" in r for r in rows[layer])
-        assert any("forward: values" in r for r in rows[layer])
+        assert any("可重入" in r and "推理前向" in r for r in rows[layer])
+        assert any("forward：数值" in r for r in rows[layer])
+        assert any("float32" in r and "float64" in r for r in rows[layer])
+    for layer in ("leaky_relu", "tanh", "sigmoid"):
+        assert any("x = ±0" in r for r in rows[layer]), layer
     for name in ("tanh", "sigmoid", "bce_with_logits"):
         assert any("1e4" in r for r in rows[name]), name
-    assert {"backward: dW (gradient check)", "backward: db (gradient check)"} <= set(rows["dense"])
+    assert {"backward：dW（梯度检验）", "backward：db（梯度检验）"} <= set(rows["dense"])
 
 
 @pytest.mark.parametrize("wrong", answers.WRONG, ids=[w.id for w in answers.WRONG])
@@ -92,7 +99,7 @@ def test_wrong_answers_fail_with_a_hint_naming_the_mistake(wrong):
     for word in wrong.words:
         assert word.lower() in hints, f"{word!r} not in the hints of\n{result}"
     text = str(result)
-    assert "FAILED" in text and "hint: " in text
+    assert "未通过" in text and "提示：" in text
 
 
 def test_every_listed_mistake_has_a_wrong_answer():
@@ -101,11 +108,11 @@ def test_every_listed_mistake_has_a_wrong_answer():
     for w in answers.WRONG:
         covered.setdefault(w.exercise, []).append(" ".join(w.words).lower())
     expected = {
-        "dense": ["transposed", "dx = dy @ w.t", "not summed over the batch", "extra 1/n", "sign flipped",
-                  "re-entrant", "float64"],
-        "leaky_relu": ["0 on the negative side", "float64", "re-entrant", "alpha = 0", "in place"],
-        "tanh": ["1 - x**2", "overflow", "re-entrant", "float64"],
-        "sigmoid": ["s(1 - s)", "overflow", "re-entrant", "float64"],
+        "dense": ["转置", "dx = dy @ w.t", "没有对批求和", "多除了 1/n", "符号反了", "不可重入", "float64",
+                  "队列"],
+        "leaky_relu": ["负半轴写成了 0", "float64", "不可重入", "alpha = 0", "原地修改", "队列", "y / x"],
+        "tanh": ["1 - x**2", "溢出", "不可重入", "float64", "队列", "输出却是 float32", "cache 被下一次 forward 覆盖了"],
+        "sigmoid": ["s(1 - s)", "x = -1e4 处溢出", "x = +1e4 处溢出", "不可重入", "float64", "队列"],
         "bce_with_logits": ["missing 1/n", "sign flipped", "overflow", "eps", "float64"],
         "generator_gradient": ["missing 1/n", "sign flipped", "minimax", "never reached"],
     }
@@ -123,8 +130,8 @@ def test_unfinished_answers_report_not_implemented(name, answer):
     result = check(name, answer)
     assert not result
     text = str(result)
-    assert "not implemented yet" in text and "NOT DONE YET" in text
-    assert text.count("hint:") == 1  # said once, not under every check
+    assert NOT_IMPLEMENTED in text and NOT_DONE in text
+    assert text.count("提示：") == 1  # said once, not under every check
     assert "NotImplementedError" in result.hints[0]
 
 
@@ -136,8 +143,8 @@ def test_a_half_finished_layer_reports_what_passed():
     result = check("tanh", ForwardOnly)
     assert not result
     status = {r.name: r.status for r in result.rows}
-    assert status["forward: values"] == "pass"
-    assert status["backward: dx (gradient check)"] == "FAIL"
+    assert status["forward：数值"] == "pass"
+    assert status["backward：dx（梯度检验）"] == "FAIL"
 
 
 class ReturnsOnlyY(answers.MyTanh):
@@ -154,8 +161,8 @@ def returns_a_tuple(G, D, z):
 
 
 @pytest.mark.parametrize("name, answer, words", [
-    ("dense", None, ["class"]),
-    ("dense", answers.MyDense(3, 2), ["class itself"]),
+    ("dense", None, ["类"]),
+    ("dense", answers.MyDense(3, 2), ["类本身"]),
     ("tanh", ReturnsOnlyY, ["return y, cache"]),
     ("leaky_relu", type("NoDefault", (answers.MyLeakyReLU,), {"__init__": lambda self, alpha: None}), ["0.2"]),
     ("bce_with_logits", raises_zero_division, []),
@@ -184,7 +191,7 @@ def test_result_displays_in_notebooks():
     good, bad = check("tanh", answers.MyTanh), check("tanh", answers.TanhDerivativeOfInput)
     assert repr(good) == str(good)
     html = bad._repr_html_()
-    assert "<table>" in html and "1 - x**2" in html and "FAIL" in html
+    assert "<table>" in html and "1 - x**2" in html and MARKS[FAIL] in html
     printed = []
 
     class Printer:
@@ -269,8 +276,8 @@ def test_committed_notebook_outputs_show_an_unanswered_exercise(path):
         for out in cell.get("outputs", []):
             assert out["output_type"] != "error", (path.name, source(cell)[:80])
     for cell in cells(path, "grade"):
-        text = json.dumps(cell.get("outputs", []))
-        assert "NOT DONE YET" in text and "not implemented yet" in text, path.name
+        text = json.dumps(cell.get("outputs", []), ensure_ascii=False)
+        assert NOT_DONE in text and NOT_IMPLEMENTED in text, path.name
 
 
 @pytest.mark.parametrize("path", exercise_notebooks(), ids=lambda p: p.name)
@@ -287,5 +294,5 @@ def test_notebook_runs_headless_without_errors(path):
             assert out.output_type != "error"
     graded = [c for c in nb.cells if "grade" in c.metadata.get("tags", [])]
     for cell in graded:
-        text = json.dumps(cell.outputs)
-        assert "not implemented yet" in text
+        text = json.dumps(cell.outputs, ensure_ascii=False)
+        assert NOT_IMPLEMENTED in text

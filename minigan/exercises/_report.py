@@ -19,8 +19,17 @@ from ..gradcheck import central_differences, gradient_error
 
 PASS, FAIL, SKIP = "pass", "FAIL", "skip"
 
+#: how each status is shown in a report (the learner reads Chinese; the statuses stay ASCII)
+MARKS = {PASS: "[通过]", FAIL: "[失败]", SKIP: "[跳过]"}
+
+#: the detail of a check that met an unfinished ``# TODO`` (``raise NotImplementedError``)
+NOT_IMPLEMENTED = "尚未实现"
+
+#: the first word of the verdict line of a report whose failures are all unfinished TODOs
+NOT_DONE = "尚未完成"
+
 #: hint shown once, for the first check that meets an unfinished ``# TODO``
-TODO_HINT = "Not implemented yet: replace the `raise NotImplementedError` under each # TODO, then run the cell again."
+TODO_HINT = "还没有实现：把每个 # TODO 下面的 `raise NotImplementedError` 换成你的代码，然后重新运行这个单元格。"
 
 
 @dataclass
@@ -79,19 +88,19 @@ class ExerciseResult:
         n_pass = sum(r.passed for r in self.rows)
         n_fail = len(self.failed)
         if self.passed:
-            return f"PASSED: all {n_pass} checks passed."
-        if self.rows and all(r.detail.startswith("not implemented yet") for r in self.failed):
-            return f"NOT DONE YET: {n_pass} passed, {n_fail} not implemented."
-        return f"FAILED: {n_fail} of {n_pass + n_fail} checks failed."
+            return f"全部通过：{n_pass} 项检查都通过了。"
+        if self.rows and all(r.detail.startswith(NOT_IMPLEMENTED) for r in self.failed):
+            return f"{NOT_DONE}：{n_pass} 项通过，{n_fail} 项{NOT_IMPLEMENTED}。"
+        return f"未通过：{n_pass + n_fail} 项检查中有 {n_fail} 项失败。"
 
     def __str__(self) -> str:
-        lines = [f"check({self.exercise!r}): {self.description}"]
-        width = max((len(r.name) for r in self.rows), default=0)
+        lines = [f"check({self.exercise!r})：{self.description}"]
+        width = max((_display_width(r.name) for r in self.rows), default=0)
         for r, detail, hint in self._display():
-            mark = {PASS: "[pass]", FAIL: "[FAIL]", SKIP: "[skip]"}[r.status]
-            lines.append(f"  {mark} {r.name:<{width}}  {detail}".rstrip())
+            pad = " " * (width - _display_width(r.name))
+            lines.append(f"  {MARKS[r.status]} {r.name}{pad}  {detail}".rstrip())
             if hint:
-                lines.append(f"         hint: {hint}")
+                lines.append(f"         提示：{hint}")
         lines.append(self.verdict())
         return "\n".join(lines)
 
@@ -102,8 +111,8 @@ class ExerciseResult:
         for r in self.rows:
             detail, hint = r.detail, (r.hint if r.status == FAIL else "")
             if r.status == FAIL:
-                if detail in details and detail != "not implemented yet":
-                    detail = "same error as above"
+                if detail in details and detail != NOT_IMPLEMENTED:
+                    detail = "同上"
                 details.add(r.detail)
                 if hint in hints:
                     hint = ""
@@ -120,14 +129,21 @@ class ExerciseResult:
         colour = {PASS: "#1a7f37", FAIL: "#cf222e", SKIP: "#6e7781"}
         cells = []
         for r, detail, hint in self._display():
-            hint = f"<br><i>hint: {html.escape(hint)}</i>" if hint else ""
+            hint = f"<br><i>提示：{html.escape(hint)}</i>" if hint else ""
             cells.append(
-                f"<tr><td style='color:{colour[r.status]};font-weight:bold'>{r.status}</td>"
+                f"<tr><td style='color:{colour[r.status]};font-weight:bold'>{MARKS[r.status]}</td>"
                 f"<td style='text-align:left'>{html.escape(r.name)}</td>"
                 f"<td style='text-align:left'>{html.escape(detail)}{hint}</td></tr>"
             )
-        head = f"<b>check({html.escape(repr(self.exercise))})</b>: {html.escape(self.description)}"
+        head = f"<b>check({html.escape(repr(self.exercise))})</b>：{html.escape(self.description)}"
         return (f"<div>{head}<table>{''.join(cells)}</table><b>{html.escape(self.verdict())}</b></div>")
+
+
+def _display_width(text: str) -> int:
+    """Columns ``text`` takes in a monospaced report: CJK characters are two wide."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 class Failure(Exception):
@@ -147,7 +163,7 @@ def describe(exc: BaseException) -> str:
     """``"ValueError: message"`` on one line, shortened (``"forward raised ..."`` for the
     learner's own code)."""
     if isinstance(exc, _LearnerError):
-        return f"{exc.what} raised {describe(exc.original)}"
+        return f"{exc.what} 抛出了 {describe(exc.original)}"
     text = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
     text = " ".join(text.split())
     return text if len(text) <= 300 else text[:297] + "..."
@@ -185,14 +201,14 @@ class Session:
             if _is_todo(exc):
                 self._todo(name)
             else:
-                detail = describe(exc) if isinstance(exc, _LearnerError) else f"raised {describe(exc)}"
+                detail = describe(exc) if isinstance(exc, _LearnerError) else f"抛出了 {describe(exc)}"
                 self._fail(name, detail, self.explain(exc) or _generic_hint(original(exc)))
             return False
         self.result.add(name, PASS, detail or "")
         return True
 
     def _todo(self, name: str) -> None:
-        self.result.add(name, FAIL, "not implemented yet", "" if self.todo_seen else TODO_HINT)
+        self.result.add(name, FAIL, NOT_IMPLEMENTED, "" if self.todo_seen else TODO_HINT)
         self.todo_seen = True
 
     def _fail(self, name: str, detail: str, hint: str) -> None:
@@ -224,11 +240,11 @@ def _group_members(exc: BaseException) -> list:
 def _generic_hint(exc: BaseException) -> str:
     text = str(exc)
     if isinstance(exc, TypeError) and ("unpack" in text or "not iterable" in text):
-        return ("A function returned the wrong number of values: forward returns (y, cache), backward "
-                "returns (dx, grads), a loss returns (loss, dlogits).")
+        return ("某个函数返回的值的个数不对：forward 返回 (y, cache)，backward 返回 (dx, grads)，"
+                "损失函数返回 (loss, dlogits)。")
     if isinstance(exc, FloatingPointError):
-        return "A floating-point overflow or invalid operation: see the extreme-input check."
-    return "Your code raised this exception; the message above says where to look."
+        return "浮点溢出或无效运算：见极端输入那一项检查。"
+    return "你的代码抛出了这个异常；上面的异常信息指出了该看哪里。"
 
 
 def call_learner(what: str, fn: Callable, *args, **kwargs):
@@ -247,12 +263,12 @@ def call_learner(what: str, fn: Callable, *args, **kwargs):
 
 class _LearnerError(Exception):
     def __init__(self, what: str, exc: BaseException):
-        super().__init__(f"{what} raised {describe(exc)}")
+        super().__init__(f"{what} 抛出了 {describe(exc)}")
         self.what = what
         self.original = exc
 
     def __str__(self) -> str:
-        return f"in {self.what}: {describe(self.original)}"
+        return f"在 {self.what} 中：{describe(self.original)}"
 
 
 def original(exc: BaseException) -> BaseException:
@@ -290,12 +306,12 @@ def changed(before, after) -> bool:
 def as_float_array(value, what: str) -> np.ndarray:
     """``value`` as an ndarray, or :class:`Failure` if it is not a floating array."""
     if value is None:
-        raise Failure(f"{what} is None", f"Return {what} as a NumPy array; it is missing (None).")
+        raise Failure(f"{what} 是 None", f"把 {what} 作为 NumPy 数组返回；现在它缺失了（None）。")
     if not isinstance(value, np.ndarray):
-        raise Failure(f"{what} is a {type(value).__name__}, not a NumPy array",
-                      f"Return {what} as a NumPy array (got {type(value).__name__}).")
+        raise Failure(f"{what} 是 {type(value).__name__}，不是 NumPy 数组",
+                      f"把 {what} 作为 NumPy 数组返回（现在是 {type(value).__name__}）。")
     if value.dtype.kind != "f":
-        raise Failure(f"{what} has dtype {value.dtype}", f"{what} must be a floating-point array.")
+        raise Failure(f"{what} 的 dtype 是 {value.dtype}", f"{what} 必须是浮点数组。")
     return value
 
 
@@ -358,6 +374,12 @@ class Probe:
     hint: str
 
 
+def worst_error(details: list[str]) -> str:
+    """The detail with the largest error among passing gradient checks' details (each
+    ends with its error, as :func:`diagnose_gradient` writes it)."""
+    return max(details, key=lambda d: float(d.split()[-1]))
+
+
 def diagnose_gradient(what: str, analytic, numeric: np.ndarray, noise: np.ndarray, reference: np.ndarray, *,
                       n: int | None = None, probes: Iterable[Probe] = (),
                       shape_hints: dict | None = None, scale_hints: dict | None = None,
@@ -374,16 +396,15 @@ def diagnose_gradient(what: str, analytic, numeric: np.ndarray, noise: np.ndarra
     analytic = as_float_array(analytic, what)
     if analytic.shape != numeric.shape:
         hint = (shape_hints or {}).get(tuple(analytic.shape))
-        raise Failure(f"{what} has shape {shape_str(analytic.shape)}, expected {shape_str(numeric.shape)}",
-                      hint or f"{what} must have the shape of the array it is the gradient of, "
-                              f"{shape_str(numeric.shape)}.")
+        raise Failure(f"{what} 的形状是 {shape_str(analytic.shape)}，应为 {shape_str(numeric.shape)}",
+                      hint or f"梯度 {what} 的形状必须与求导对象的形状相同，即 {shape_str(numeric.shape)}。")
     if not np.all(np.isfinite(analytic)):
-        raise Failure(f"{what} contains NaN or inf",
-                      f"{what} is not finite: some operation overflowed or divided by zero.")
+        raise Failure(f"{what} 含有 NaN 或 inf",
+                      f"{what} 不是有限值：某一步运算溢出了，或者除以了零。")
     error = gradient_error(analytic, numeric, noise, TOL)
     if error < TOL:
-        return f"max rel error {error:.1e} vs finite differences"
-    detail = f"max rel error {error:.1e} vs finite differences"
+        return f"与有限差分相比，最大相对误差 {error:.1e}"
+    detail = f"与有限差分相比，最大相对误差 {error:.1e}"
     for probe in probes:
         value = probe.value() if callable(probe.value) else probe.value
         if value is not None and np.shape(value) == analytic.shape and same(analytic, value):
@@ -391,15 +412,15 @@ def diagnose_gradient(what: str, analytic, numeric: np.ndarray, noise: np.ndarra
     ref = np.asarray(reference, dtype=np.float64)
     a = analytic.astype(np.float64)
     if same(a, ref):
-        raise Failure(detail, f"{what} is right for the intended {forward}, but your {forward} computes something "
-                              f"else, so finite differences of it disagree: fix the {forward} first (see its check).")
-    hints = {-1.0: f"Sign flipped: {what} is exactly minus the correct gradient (check the sign of each term).",
-             0.0: f"{what} is zero: nothing flows back (is dy multiplied in? is the right array returned?)."}
+        raise Failure(detail, f"对于本应实现的 {forward}，{what} 是对的；但你的 {forward} 算的是别的东西，"
+                              f"所以对它做有限差分得到的结果不同：先修正 {forward}（见它那一项检查）。")
+    hints = {-1.0: f"符号反了：{what} 恰好是正确梯度的相反数（检查每一项的正负号）。",
+             0.0: f"{what} 全为零：没有梯度传回来（乘上 dy 了吗？返回的是正确的数组吗？）。"}
     if n is not None and n > 1:
-        hints[float(n)] = (f"Missing 1/N: {what} is N = {n} times the numerical gradient: the loss is a mean, "
-                           "so its gradient is divided by N.")
-        hints[1.0 / n] = (f"Extra 1/N: {what} is the numerical gradient divided by N = {n}: only the loss "
-                          "averages over the batch; a layer's backward never divides by N.")
+        hints[float(n)] = (f"漏了 1/N：{what} 是数值梯度的 N = {n} 倍。损失是批内的平均值，"
+                           "所以它的梯度要除以 N。")
+        hints[1.0 / n] = (f"多除了 1/N：{what} 是数值梯度除以 N = {n}。只有损失函数对批取平均，"
+                          "层的 backward 从不除以 N。")
     hints.update(scale_hints or {})
     denom = float(np.sum(ref * ref))
     if denom > 0:
@@ -408,12 +429,11 @@ def diagnose_gradient(what: str, analytic, numeric: np.ndarray, noise: np.ndarra
             for factor, hint in hints.items():
                 if abs(c - factor) <= 1e-6 * max(1.0, abs(factor)):
                     raise Failure(detail, hint)
-            raise Failure(detail, f"{what} is the correct gradient times a constant {c:.6g}: look for a "
-                                  "stray factor.")
+            raise Failure(detail, f"{what} 等于正确梯度乘以常数 {c:.6g}：找一找多出来的系数。")
     if not np.any(a) and np.any(ref):
         raise Failure(detail, hints[0.0])
-    raise Failure(detail, f"{what} disagrees with finite differences; re-derive it from the forward formula "
-                          "(the numerical gradient is what your forward pass implies).")
+    raise Failure(detail, f"{what} 与有限差分不一致：从前向公式重新推导一遍"
+                          "（数值梯度就是你的前向传播所蕴含的梯度）。")
 
 
 # --------------------------------------------------------------------------------------
@@ -429,7 +449,7 @@ def falsify(strategy, prop: Callable, *, max_examples: int) -> tuple[object, Bas
     try:
         from hypothesis import HealthCheck, Phase, Verbosity, given, settings
     except ImportError as exc:  # pragma: no cover - hypothesis is a dev dependency
-        raise Skipped("hypothesis is not installed (pip install hypothesis)") from exc
+        raise Skipped("没有安装 hypothesis（pip install hypothesis）") from exc
     last: dict = {}
 
     @settings(max_examples=max_examples, database=None, deadline=None, derandomize=True,
@@ -453,16 +473,16 @@ def property_failure(example_text: str, exc: BaseException, explain: Callable[[B
     if _is_todo(exc):
         raise NotImplementedError from exc
     if isinstance(exc, Failure):
-        return Failure(f"{example_text}: {exc.detail}", exc.hint)
+        return Failure(f"{example_text}：{exc.detail}", exc.hint)
     orig = original(exc)
-    return Failure(f"{example_text}: {describe(exc)}", explain(orig) or _generic_hint(orig))
+    return Failure(f"{example_text}：{describe(exc)}", explain(orig) or _generic_hint(orig))
 
 
 def run_property(strategy, prop: Callable, describe_example: Callable, explain: Callable, *,
                  max_examples: int, what: str) -> str:
     found = falsify(strategy, prop, max_examples=max_examples)
     if found is None:
-        return f"{max_examples} random cases: {what}"
+        return f"{max_examples} 个随机用例：{what}"
     example, exc = found
     raise property_failure(describe_example(example), exc, explain)
 
