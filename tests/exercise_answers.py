@@ -538,29 +538,29 @@ def _per_element(z, y):
     return np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
 
 
-@wrong("bce_with_logits", "missing 1/n")
+@wrong("bce_with_logits", "漏了 1/N")
 def bce_gradient_without_mean(logits, targets):
     return float(_per_element(logits, targets).mean()), _sigmoid(logits) - targets
 
 
-@wrong("bce_with_logits", "sum", "1/n")
+@wrong("bce_with_logits", "和，而不是平均值", "1/N")
 def bce_sum_not_mean(logits, targets):
     return float(_per_element(logits, targets).sum()), _sigmoid(logits) - targets
 
 
-@wrong("bce_with_logits", "sign flipped")
+@wrong("bce_with_logits", "符号反了")
 def bce_gradient_sign_flipped(logits, targets):
     return float(_per_element(logits, targets).mean()), (targets - _sigmoid(logits)) / logits.size
 
 
-@wrong("bce_with_logits", "log(sigmoid(z))", "overflow")
+@wrong("bce_with_logits", "在 z = -1e4", "在 z = +1e4", "处溢出", "不要对概率取对数")
 def bce_naive_logs(logits, targets):
     s = 1 / (1 + np.exp(-logits))
     loss = -np.mean(targets * np.log(s) + (1 - targets) * np.log(1 - s))
     return float(loss), (s - targets) / logits.size
 
 
-@wrong("bce_with_logits", "eps")
+@wrong("bce_with_logits", "接近但不精确", "eps")
 def bce_eps_inside_log(logits, targets):
     s = _sigmoid(logits)
     eps = 1e-7
@@ -568,33 +568,76 @@ def bce_eps_inside_log(logits, targets):
     return float(loss), (s - targets) / logits.size
 
 
-@wrong("bce_with_logits", "rows", "logits.size")
+@wrong("bce_with_logits", "行数", "logits.size")
 def bce_divides_by_rows(logits, targets):
     n = len(logits)
     return float(_per_element(logits, targets).sum() / n), (_sigmoid(logits) - targets) / n
 
 
-@wrong("bce_with_logits", "float64")
+@wrong("bce_with_logits", "dtype 被提升了", "np.asarray(targets, dtype=float)")
 def bce_upcasts_targets(logits, targets):
     y = np.asarray(targets, dtype=float)
     return float(_per_element(logits, y).mean()), (_sigmoid(logits) - y) / logits.size
 
 
-@wrong("bce_with_logits", "in place", "np.clip")
+@wrong("bce_with_logits", "原地修改", "np.clip")
 def bce_clips_logits_in_place(logits, targets):
     z = np.clip(logits, -50, 50, out=logits)
     return float(_per_element(z, targets).mean()), (_sigmoid(z) - targets) / z.size
 
 
-@wrong("bce_with_logits", "not reduced")
+@wrong("bce_with_logits", "没有归约")
 def bce_unreduced(logits, targets):
     return _per_element(logits, targets), (_sigmoid(logits) - targets) / logits.size
 
 
-@wrong("bce_with_logits", "s(1 - s)")
+@wrong("bce_with_logits", "多乘了 s(1 - s)")
 def bce_extra_sigmoid_derivative(logits, targets):
     s = _sigmoid(logits)
     return float(_per_element(logits, targets).mean()), (s - targets) * s * (1 - s) / logits.size
+
+
+@wrong("bce_with_logits", "dtype 被降低了", "输出却是 float32")
+def bce_downcasts_to_float32(logits, targets):
+    z, y = logits.astype(np.float32), np.asarray(targets, dtype=np.float32)
+    return float(_per_element(z, y).mean()), (_sigmoid(z) - y) / z.size
+
+
+@wrong("bce_with_logits", "只在 float32 的精度上正确")
+def bce_computes_in_float32(logits, targets):
+    """Computes in float32 but casts dlogits back: float64 inputs lose half their digits."""
+    z, y = logits.astype(np.float32), np.asarray(targets, dtype=np.float32)
+    return float(_per_element(z, y).mean()), ((_sigmoid(z) - y) / z.size).astype(logits.dtype)
+
+
+@wrong("bce_with_logits", "在 z = -1e4", "处溢出", "np.exp 上溢为 inf")
+def bce_softplus_overflows_for_negative_z(logits, targets):
+    """-y log s - (1 - y) log(1 - s) = log(1 + exp(-z)) + (1 - y) z: exact, but exp(-z) overflows
+    for z << 0 only (the hint must not blame z = +1e4)."""
+    loss = np.mean(np.log1p(np.exp(-logits)) + (1 - targets) * logits)
+    return float(loss), (_sigmoid(logits) - targets) / logits.size
+
+
+@wrong("bce_with_logits", "在 z = -1e4", "RuntimeWarning", "np.exp 上溢为 inf")
+def bce_naive_sigmoid_in_gradient(logits, targets):
+    """Exact values everywhere, but exp(-z) overflows (a RuntimeWarning) for z << 0 only."""
+    s = 1 / (1 + np.exp(-logits))
+    return float(_per_element(logits, targets).mean()), (s - targets) / logits.size
+
+
+@wrong("bce_with_logits", "在 z = +1e4", "dlogits 也必须是有限值")
+def bce_sigmoid_as_exp_ratio(logits, targets):
+    """sigmoid(z) = exp(z) / (1 + exp(z)) is inf / inf = NaN for z >> 0 only."""
+    e = np.exp(logits)
+    return float(_per_element(logits, targets).mean()), (e / (1 + e) - targets) / logits.size
+
+
+@wrong("bce_with_logits", "np.where", "两个分支")
+def bce_where_computes_both_branches(logits, targets):
+    """Finite and exact, but np.where evaluates both branches: exp overflows on each side."""
+    z, y = logits, targets
+    per = np.where(z >= 0, z - z * y + np.log1p(np.exp(-z)), -z * y + np.log1p(np.exp(z)))
+    return float(per.mean()), (_sigmoid(z) - y) / z.size
 
 
 # ---- generator_gradient --------------------------------------------------------------
@@ -607,33 +650,33 @@ def _through(G, D, z, dlogits_of):
     return grads
 
 
-@wrong("generator_gradient", "minimax", "section 3.4")
+@wrong("generator_gradient", "极小极大", "§3.4")
 def gg_minimax_loss(G, D, z):
     # d/dlogits of mean log(1 - sigmoid(l)) = -sigmoid(l) / N
     return _through(G, D, z, lambda l: -_sigmoid(l) / l.size)
 
 
-@wrong("generator_gradient", "target 0")
+@wrong("generator_gradient", "标签写成了 0")
 def gg_fake_label(G, D, z):
     return _through(G, D, z, lambda l: (_sigmoid(l) - 0.0) / l.size)
 
 
-@wrong("generator_gradient", "sign flipped")
+@wrong("generator_gradient", "符号反了")
 def gg_sign_flipped(G, D, z):
     return _through(G, D, z, lambda l: (1 - _sigmoid(l)) / l.size)
 
 
-@wrong("generator_gradient", "missing 1/n")
+@wrong("generator_gradient", "漏了 1/N")
 def gg_sum_over_batch(G, D, z):
     return _through(G, D, z, lambda l: _sigmoid(l) - 1)
 
 
-@wrong("generator_gradient", "probability", "logits")
+@wrong("generator_gradient", "对概率", "对 logits 的梯度")
 def gg_derivative_wrt_probability(G, D, z):
     return _through(G, D, z, lambda l: -1 / (l.size * _sigmoid(l)))
 
 
-@wrong("generator_gradient", "discriminator's parameter gradients")
+@wrong("generator_gradient", "判别器的参数梯度")
 def gg_returns_d_gradients(G, D, z):
     fake, _ = G.forward(z)
     logits, d_cache = D.forward(fake)
@@ -641,14 +684,14 @@ def gg_returns_d_gradients(G, D, z):
     return d_grads
 
 
-@wrong("generator_gradient", "never reached")
+@wrong("generator_gradient", "没有传到 G 的参数")
 def gg_gradient_does_not_flow(G, D, z):
     fake, g_cache = G.forward(z)
     _, grads = G.backward(np.zeros_like(fake), g_cache)
     return grads
 
 
-@wrong("generator_gradient", "skipped d")
+@wrong("generator_gradient", "跳过了 D")
 def gg_skips_discriminator(G, D, z):
     fake, g_cache = G.forward(z)
     logits, _ = D.forward(fake)
@@ -656,7 +699,7 @@ def gg_skips_discriminator(G, D, z):
     return grads
 
 
-@wrong("generator_gradient", "changed the discriminator's parameters")
+@wrong("generator_gradient", "改动了判别器的参数")
 def gg_updates_discriminator(G, D, z):
     fake, g_cache = G.forward(z)
     logits, d_cache = D.forward(fake)
@@ -665,6 +708,49 @@ def gg_updates_discriminator(G, D, z):
         p -= 0.01 * d_grads[name]
     _, grads = G.backward(d_fake, g_cache)
     return grads
+
+
+@wrong("generator_gradient", "经过了概率 p", "1/p 上溢为 inf", "dL/dlogit = (sigmoid(l) - 1)/N")
+def gg_through_probability(G, D, z):
+    """dL/dp = -1/(N p), times sigmoid' = p (1 - p): exact at ordinary logits, NaN once
+    p = D(G(z)) underflows to 0 (logits of -1e2 in float32, -8e2 in float64)."""
+    def dlogits(l):
+        p = _sigmoid(l)
+        return -1 / (l.size * p) * p * (1 - p)
+    return _through(G, D, z, dlogits)
+
+
+@wrong("generator_gradient", "判为真", "exp(l) / (1 + exp(l))")
+def gg_sigmoid_as_exp_ratio(G, D, z):
+    """exp(l) / (1 + exp(l)) is inf / inf = NaN once D confidently accepts (l >> 0)."""
+    def dlogits(l):
+        e = np.exp(l)
+        return (e / (1 + e) - 1) / l.size
+    return _through(G, D, z, dlogits)
+
+
+@wrong("generator_gradient", "几乎为零", "eps")
+def gg_eps_in_probability(G, D, z):
+    """Through p with an eps against 1/0: finite, but the gradient vanishes where D rejects."""
+    def dlogits(l):
+        p = _sigmoid(l)
+        return -1 / (l.size * (p + 1e-7)) * p * (1 - p)
+    return _through(G, D, z, dlogits)
+
+
+@wrong("generator_gradient", "只在 float32 的精度上正确")
+def gg_downcasts_logits(G, D, z):
+    """dlogits computed from float32 logits of a float64 network: 7 digits instead of 16."""
+    def dlogits(l):
+        l32 = l.astype(np.float32)
+        return (_sigmoid(l32) - 1) / l32.size
+    return _through(G, D, z, dlogits)
+
+
+@wrong("generator_gradient", "dtype 被降低了")
+def gg_returns_float32(G, D, z):
+    grads = _through(G, D, z, lambda l: (_sigmoid(l) - 1) / l.size)
+    return {k: v.astype(np.float32) for k, v in grads.items()}
 
 
 # ======================================================================================

@@ -113,8 +113,10 @@ def test_every_listed_mistake_has_a_wrong_answer():
         "leaky_relu": ["负半轴写成了 0", "float64", "不可重入", "alpha = 0", "原地修改", "队列", "y / x"],
         "tanh": ["1 - x**2", "溢出", "不可重入", "float64", "队列", "输出却是 float32", "cache 被下一次 forward 覆盖了"],
         "sigmoid": ["s(1 - s)", "x = -1e4 处溢出", "x = +1e4 处溢出", "不可重入", "float64", "队列"],
-        "bce_with_logits": ["missing 1/n", "sign flipped", "overflow", "eps", "float64"],
-        "generator_gradient": ["missing 1/n", "sign flipped", "minimax", "never reached"],
+        "bce_with_logits": ["漏了 1/n", "符号反了", "处溢出", "eps", "dtype 被提升了", "dtype 被降低了",
+                            "只在 float32 的精度上正确"],
+        "generator_gradient": ["漏了 1/n", "符号反了", "极小极大", "没有传到 g 的参数", "经过了概率 p",
+                               "dtype 被降低了"],
     }
     for exercise, mistakes in expected.items():
         for mistake in mistakes:
@@ -166,8 +168,8 @@ def returns_a_tuple(G, D, z):
     ("tanh", ReturnsOnlyY, ["return y, cache"]),
     ("leaky_relu", type("NoDefault", (answers.MyLeakyReLU,), {"__init__": lambda self, alpha: None}), ["0.2"]),
     ("bce_with_logits", raises_zero_division, []),
-    ("bce_with_logits", 42, ["function"]),
-    ("generator_gradient", returns_a_tuple, ["only the dict"]),
+    ("bce_with_logits", 42, ["传入函数本身"]),
+    ("generator_gradient", returns_a_tuple, ["只返回 G 的梯度字典"]),
 ])
 def test_check_never_raises_on_broken_answers(name, answer, words):
     result = check(name, answer)

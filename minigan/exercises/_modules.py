@@ -732,7 +732,7 @@ def _zeros(ex, answer, case, rng):
         if not (isinstance(dx, np.ndarray) and np.all(np.isfinite(dx))):
             bad.append("dx 含 NaN/inf")
         if runtime:
-            bad.append(f"RuntimeWarning：{runtime[0].message}")
+            bad.append(f"出现 RuntimeWarning（{runtime[0].message}）")
         if bad:
             raise Failure(f"{dtype.name}，x 含 0 与 -0.0：" + "；".join(bad), ex.zero_hint())
         ref_y = ex.ref_forward(layer, case, x)
@@ -773,7 +773,7 @@ def _extremes(ex, answer, case, rng):
             if not dx_ok:
                 what.append("dx 含 NaN/inf")
             if runtime:
-                what.append(f"RuntimeWarning：{runtime[0].message}")
+                what.append(f"出现 RuntimeWarning（{runtime[0].message}）")
             raise Failure(f"{dtype.name}：" + "；".join(what),
                           ex.extreme_hint(_overflow_side(ex, answer, case, dtype, rng)))
         atol = 1e-12 if dtype == F64 else 1e-6

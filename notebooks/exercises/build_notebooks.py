@@ -2,6 +2,7 @@
 
     python notebooks/exercises/build_notebooks.py            # write and execute all
     python notebooks/exercises/build_notebooks.py --no-run   # write only, no outputs
+    python notebooks/exercises/build_notebooks.py 07 09      # only these (name prefixes)
 
 Needs nbformat, nbclient and ipykernel.  The answer cells only hold skeletons
 (``raise NotImplementedError``), so the grading cells show every check as "not
@@ -25,15 +26,18 @@ from nbformat.v4 import new_notebook
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 from _cells import code, md  # noqa: E402  (the chapter notebooks' cell helpers)
+from _nb_gan import discriminator_cells, minimax_cells, train_step_cells  # noqa: E402  (notebooks 05, 06, 08)
+from _nb_optim import ADAM, COVERAGE  # noqa: E402  (notebooks 07 and 09)
 
 READING_THE_REPORT = """\
 ## 怎样读评分报告
 
-- 每一行是一项检查：`[pass]` 通过，`[FAIL]` 失败，`[skip]` 跳过（例如没有安装 hypothesis）。
-- 失败的检查下面有一行 `hint:`（英文），说明评分器判断出的**最可能的错误**。评分器不是只比较数字：\
+- 每一行是一项检查：`[通过]`、`[失败]`，或 `[跳过]`（例如没有安装 hypothesis）。
+- 失败的检查下面有一行 `提示：`，说明评分器判断出的**最可能的错误**。评分器不是只比较数字：\
 它会专门测试常见错误的"特征"，例如梯度恰好是正确值的 $N$ 倍（漏了 $1/N$）、恰好是相反数（符号反了）、\
 形状恰好是转置后的形状等等。
-- 同一个异常导致的后续失败会标成 `same error as above`，先修第一处。
+- 同一个异常导致的后续失败会标成 `同上`，先修第一处。
+- 还没动手时，最后一行是 `尚未完成`；全部做对时是 `全部通过`。
 - `check(...)` 返回的对象在全部通过时为真值，因此也可以写 `assert check(...)`。\
 想多跑一些随机用例，可以加参数 `max_examples=200`。
 """
@@ -531,6 +535,11 @@ NOTEBOOKS = {
     "02_activations.ipynb": ACTIVATIONS,
     "03_bce_with_logits.ipynb": BCE,
     "04_generator_gradient.ipynb": GENERATOR,
+    "05_discriminator_gradient.ipynb": discriminator_cells(READING_THE_REPORT),
+    "06_minimax_gradient.ipynb": minimax_cells(READING_THE_REPORT),
+    "07_adam_step.ipynb": ADAM,
+    "08_train_step.ipynb": train_step_cells(READING_THE_REPORT),
+    "09_mode_coverage.ipynb": COVERAGE,
 }
 
 
@@ -554,7 +563,14 @@ def run(nb: nbformat.NotebookNode, path: Path) -> None:
 
 def main(argv: list[str]) -> None:
     execute = "--no-run" not in argv
+    # optional subset: notebook names or their number prefixes, e.g. "07 09"
+    wanted = [a for a in argv if not a.startswith("--")]
+    unknown = [w for w in wanted if not any(n == w or n.startswith(w) for n in NOTEBOOKS)]
+    if unknown:
+        raise SystemExit(f"unknown notebook(s) {unknown}; expected names or prefixes of {list(NOTEBOOKS)}")
     for name, cells in NOTEBOOKS.items():
+        if wanted and not any(name == w or name.startswith(w) for w in wanted):
+            continue
         path = HERE / name
         nb = build(name, cells)
         if execute:
