@@ -43,6 +43,49 @@ The answer contracts (the notebooks in ``notebooks/exercises/`` state them too):
     through D, as a dict keyed like ``G.params()``.  ``G`` and ``D`` are minigan
     networks (:func:`minigan.build_generator`, :func:`minigan.build_discriminator`; D
     outputs logits); the function must not change them or ``z``.
+``"discriminator_gradient"``
+    A function ``(D, x_real, x_fake) -> (loss, grads)``: D's loss
+    ``BCE(D(x_real), 1) + BCE(D(x_fake), 0)`` (each BCE a mean over its own batch, as
+    :func:`minigan.losses.discriminator_loss` and ``GAN.d_step``; the batches may differ
+    in size) as one number, and its gradient with respect to D's parameters as a dict
+    keyed like ``D.params()``.  Must not change D, ``x_real`` or ``x_fake``; must stay
+    exact when D is saturated (logits of +-1e2 and beyond in float32).
+``"minimax_gradient"``
+    A function ``(G, D, z) -> grads``: the gradient of the minimax generator loss
+    ``mean log(1 - D(G(z)))`` (:func:`minigan.losses.generator_loss` with
+    ``kind="minimax"``: ``dL/dlogits = -sigmoid(logits) / N``) with respect to G's
+    parameters, through D, keyed like ``G.params()``; same rules as
+    ``"generator_gradient"``, plus a saturated D.
+``"adam_step"``
+    A function ``(params, grads, state, *, lr=2e-4, beta1=0.5, beta2=0.999, eps=1e-8)
+    -> (new_params, new_state)``: one bias-corrected step of :class:`minigan.optim.Adam`
+    (its defaults, the DCGAN settings).  ``params`` and ``grads`` are dicts name ->
+    floating array; ``state = {"t": int, "m": {name: array}, "v": {name: array}}`` is
+    Adam's own ``t`` and ``state`` (``t = 0`` and zero moments before the first step).
+    ``t`` is incremented *before* the bias correction uses it; ``eps`` is added outside
+    the square root: ``p - lr * m_hat / (sqrt(v_hat) + eps)``.  Returns new dicts
+    (``new_state["t"] = t + 1``), keeps the dtype (float32 stays float32) and must not
+    change ``params``, ``grads`` or ``state``.
+``"train_step"``
+    A function ``(G, D, opt_G, opt_D, x_real, z_d, z_g, real_label=1.0) -> dict``: one
+    step of ``GAN.train_step`` with ``order="d_first"``, ``loss="non_saturating"``:
+    ``k = len(z_d)`` discriminator updates (the i-th on ``x_real`` and ``G(z_d[i])``,
+    real label ``real_label``, fake label 0, one ``opt_D.step`` each), then one generator
+    update on ``G(z_g)`` through D (target 1, one ``opt_G.step``; D not updated).
+    ``opt_G`` / ``opt_D`` are minigan optimisers on ``G.params()`` / ``D.params()``.
+    Returns ``{"d_loss", "g_loss", "d_real", "d_fake"}`` like ``StepStats.as_dict()``
+    (the D numbers from the last D update, before it).  Must not change ``x_real``,
+    ``z_d`` or ``z_g``, and updates the parameters in place (through the optimisers).
+``"mode_coverage"``
+    A function ``(samples, centres, std) -> (modes, high_quality, reverse_kl)``:
+    PacGAN's metric as :func:`minigan.metrics.mode_coverage` computes it, for samples
+    (N, 2) and mode centres (K, 2) with std ``std`` each.  A sample belongs to its nearest
+    centre (Euclidean) and is high quality if within ``3 * std`` of it; ``modes`` counts
+    the modes with at least one high-quality sample; ``high_quality`` is the fraction of
+    all N samples that are high quality; ``reverse_kl = sum_k q_k log(q_k K)`` (nats,
+    0 log 0 = 0) with q the histogram of the high-quality samples over the modes, and
+    ``inf`` when there is none.  An object with those three attributes (what minigan's
+    function returns) is accepted too.  Must not change ``samples`` or ``centres``.
 
 Subclass :class:`minigan.nn.Module` for the layer classes: it supplies ``params()``
 (returning ``{}``) and ``layer(x)``.
@@ -52,7 +95,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from . import _bce, _generator, _modules
+from . import _adam, _bce, _coverage, _discriminator, _generator, _minimax, _modules, _train_step
 from ._report import ExerciseResult, Row
 
 #: name -> (one-line description, runner(answer, result, *, seed, max_examples)), in the
@@ -64,6 +107,11 @@ _CHECKERS = {
     "sigmoid": (_modules.SigmoidExercise.description, partial(_modules.run, _modules.EXERCISES["sigmoid"])),
     "bce_with_logits": (_bce.DESCRIPTION, _bce.run),
     "generator_gradient": (_generator.DESCRIPTION, _generator.run),
+    "discriminator_gradient": (_discriminator.DESCRIPTION, _discriminator.run),
+    "minimax_gradient": (_minimax.DESCRIPTION, _minimax.run),
+    "adam_step": (_adam.DESCRIPTION, _adam.run),
+    "train_step": (_train_step.DESCRIPTION, _train_step.run),
+    "mode_coverage": (_coverage.DESCRIPTION, _coverage.run),
 }
 
 #: name -> one-line description, in the order of the notebooks

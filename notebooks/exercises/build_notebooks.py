@@ -67,7 +67,7 @@ minigan 没有自动求导，每一层的梯度都要亲手推导、亲手实现
 2. 在"作答"单元里补全 `forward` 和 `backward` 中标有 `# TODO` 的部分；
 3. 运行"评分"单元：`check("dense", MyDense)` 把你的层与有限差分、与 minigan 的参考实现逐项比较。
 
-还没作答时运行评分单元，所有检查都会显示 `not implemented yet`，这是正常的。
+还没作答时运行评分单元，所有检查都会显示 `尚未实现`，最后一行是 `尚未完成`，这是正常的。
 """),
     md(r"""
 ## 模块协议（module protocol）
@@ -175,13 +175,15 @@ class MyDense(Module):
 ## 评分
 
 评分器会：在几组随机输入上用 float64 做梯度检验（四阶中心差分，相对误差须小于 $10^{-7}$，见 `minigan.gradcheck`）；\
-把前向结果与 `minigan.nn.Dense` 比较；检查"两次前向、再分别反向"是否仍然正确（可重入）、是否改动了输入或参数、\
-float32 是否保持为 float32；最后用 hypothesis 在随机的形状和 dtype 上做性质测试。
+把前向结果与 `minigan.nn.Dense` 比较；检查可重入：像 `GAN.train_step` 那样在两次训练前向之间插入一次只前向、\
+不反向的推理（生成器为判别器出样本），再按相反的顺序做两次反向，每次都必须只用自己的 cache；\
+检查是否改动了输入或参数、float32 与 float64 是否各自保持；最后用 hypothesis 在随机的形状和 dtype 上做性质测试。
 """),
     code('check("dense", MyDense)', tag="grade"),
     md(READING_THE_REPORT + r"""
 评分器专门识别的典型错误包括：矩阵乘法的顺序或转置写错、偏置梯度没有对批次求和（或求和的轴不对）、\
-多除了 $N$、符号反了、把输入存在 `self` 上、float32 被提升成 float64、在 `backward` 里更新了参数。
+多除了 $N$、符号反了、把输入存在 `self` 上（单个属性，或按顺序取出的列表/队列）、float32 被提升成 float64、\
+float64 被降成 float32、在 `backward` 里更新了参数。
 
 全部通过后，可以对照 minigan 自己的实现 `minigan/nn/dense.py`。下一个练习：`02_activations.ipynb`。
 """),
@@ -331,7 +333,9 @@ class MySigmoid(Module):
     md(READING_THE_REPORT + r"""
 这三个评分器专门识别的典型错误包括：leaky ReLU 在负半轴的导数写成 0（而不是 $\alpha$）、把 $\alpha$ 写死成 0.2、\
 tanh 的导数写成 $1 - x^2$、sigmoid 的导数写成 $s$、在缓存的输出上又套了一次激活函数、\
-$|x|$ 很大时溢出、float32 被提升为 float64、把激活值存在 `self` 上、原地修改输入。
+$|x|$ 很大时溢出（提示会指出是 $+10^4$ 一侧、$-10^4$ 一侧还是两侧）、恰好为 0 的输入（$x = 0$ 与 $x = -0.0$）\
+得到 NaN（例如把导数写成 `y / x`）、float32 被提升为 float64 或 float64 被降成 float32、\
+把激活值存在 `self` 上（包括队列或复用的缓冲区）、原地修改输入。在 $x = 0$ 处 leaky ReLU 不可导，导数取 1 或 $\alpha$ 都算对。
 
 参考实现在 `minigan/nn/activations.py`。下一个练习：`03_bce_with_logits.ipynb`。
 """),
@@ -410,7 +414,7 @@ def my_bce_with_logits(logits, targets):
 ## 评分
 
 评分器会检查：损失值（与 `minigan.losses.bce_with_logits` 比较）；`dlogits` 与有限差分一致（float64）；\
-$z = \pm 10^4$ 时损失和梯度有限、精确、没有溢出警告（float64 和 float32 都测）；不修改输入；float32 保持 float32；\
+$z = \pm 100$、$\pm 800$、$\pm 10^4$ 时损失和梯度有限、精确、没有溢出警告（float64 和 float32 都测）；不修改输入；float32 保持 float32；\
 以及 hypothesis 在随机形状、dtype、软/硬标签上的性质测试。
 """),
     code('check("bce_with_logits", my_bce_with_logits)', tag="grade"),
@@ -518,13 +522,17 @@ def my_generator_gradient(G, D, z):
 ## 评分
 
 评分器在两个小网络上，用 float64 把你的梯度与"生成器参数 → 损失"的有限差分比较；检查 `G`、`D`、`z` 没有被改动；\
-float32 的网络得到 float32 的梯度；并用 hypothesis 在随机的网络结构、批大小和 dtype 上与参考实现比较。
+float32 的网络得到 float32 的梯度；判别器饱和时（把 D 的最后一层放大，使 logits 达到 $\pm 10^2$ 到 $\pm 2\times10^3$，\
+float32 与 float64）梯度仍然有限且精确——第 4 章的训练里 $D(G(z))$ 会有成千上万步接近 0；\
+并用 hypothesis 在随机的网络结构、批大小和 dtype 上与参考实现比较。
 """),
     code('check("generator_gradient", my_generator_gradient)', tag="grade"),
     md(READING_THE_REPORT + r"""
 这个评分器专门识别的典型错误包括：用了第 3.4 节的 minimax 损失而不是第 4.3 节代码的非饱和损失、把生成样本的标签写成 0\
 （那是判别器的标签）、符号反了、漏了 $1/N$、对概率 $D$ 而不是对 logits 求导、返回了判别器的参数梯度、\
-梯度没有穿过判别器（全为 0，或把 dlogits 直接交给生成器）、顺手更新了判别器的参数。
+梯度没有穿过判别器（全为 0，或把 dlogits 直接交给生成器）、顺手更新了判别器的参数；\
+还有一种平时看不出来的错误：经由概率 $p = \sigma(\ell)$ 求导（例如 $-\frac{1}{Np}\cdot p(1-p)$），\
+数学上没错，但 $D$ 饱和时 $p$ 下溢为 0，$1/p$ 溢出，得到 NaN。直接对 logits 求导：$\partial L/\partial \ell = (\sigma(\ell) - 1)/N$。
 
 参考实现见 `minigan/gan.py` 的 `GAN.g_step` 和 `minigan/selfcheck.py` 的 `generator_through_discriminator`。
 """),
