@@ -4,8 +4,9 @@ The learners read Chinese notebooks; the hint is the main teaching device, so an
 hint, check name or detail is a bug.  Code, identifiers and formulas inside a line stay as
 code, so the rule is: every description, check name and hint contains Chinese characters,
 and so does every detail that is prose (a detail that only lists values, such as
-``lr=0.0002、beta1=0.5``, has no words to translate).  The answers come from every ``tests/exercise_answers*.py`` module (correct
-and wrong ones), so each new exercise is covered as soon as its answers exist.
+``lr=0.0002、beta1=0.5``, has no words to translate).  The answers come from every
+``tests/exercise_answers*.py`` module (correct and wrong ones), so each new exercise is
+covered as soon as its answers exist.
 """
 
 from __future__ import annotations
