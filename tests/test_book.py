@@ -268,3 +268,34 @@ def test_page_in_browser_typesets_formulas_and_loads_images(built_book, browser,
     assert not bad, f"{doc}: images that did not load: {bad}"
     severe = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert not severe, f"{doc}: browser console errors: {severe}"
+
+
+# ---------------------------------------------------------------------------------------
+# The training viewer (minigan.viewer) embedded in chapter 3's notebook
+
+
+def test_chapter_3_notebook_page_has_a_working_training_viewer(built_book, browser):
+    """The notebook's JavaScript animation survives the build unsanitised, the page stays
+    under 5 MB, and in the browser the slider moves the picture (offline: no icon font)."""
+    page = built_book / "notebooks/03_algorithm.html"
+    html = page.read_text(encoding="utf-8")
+    assert page.stat().st_size < 5_000_000, f"{page.name} is {page.stat().st_size / 1e6:.1f} MB"
+    assert re.search(r'<input[^>]*type="range"[^>]*class="anim-slider"', html), "no animation slider in the page"
+    assert "font-awesome" not in html
+    browser.get(page.as_uri())
+    r = browser.execute_async_script(r"""
+const done = arguments[arguments.length - 1];
+function check() {
+  const slider = document.querySelector('input.anim-slider');
+  const img = slider && slider.closest('.animation').querySelector('img');
+  if (!img || !img.complete || !img.naturalWidth) return setTimeout(check, 50);
+  const first = img.src;
+  slider.value = slider.max;
+  slider.dispatchEvent(new Event('input'));
+  const buttons = [...slider.closest('.animation').querySelectorAll('button')].map(b => b.textContent.trim());
+  setTimeout(() => done({frames: +slider.max + 1, changed: img.src !== first, buttons: buttons}), 100);
+}
+check();
+""")
+    assert r["frames"] >= 10 and r["changed"], r
+    assert all(r["buttons"]) and len(r["buttons"]) >= 7, f"buttons without a label: {r['buttons']}"

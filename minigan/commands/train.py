@@ -21,6 +21,8 @@ EPILOG = """\
 outputs (in --out DIR, default runs/<dataset>-<YYYYmmdd-HHMMSS>):
   config.json  metrics.csv  checkpoint.npz  samples/epoch_NNNN.png  samples.png
   losses.png  training.gif
+  training.html  viewer.npz   (2-D data sets, unless --no-viewer: an animation with a slider
+                              of D(x), the points and G's gradient arrows; open it in a browser)
 An --out directory that already holds a run is refused: continue it with --resume DIR.
 --resume DIR continues a stopped run exactly (bit for bit); only --epochs/--steps (a new
 total), --sample-every, --checkpoint-every and --data-dir may be given with it (or values
@@ -118,6 +120,10 @@ def add_arguments(p):
                    help="draw the sample picture every E epochs (default: about 50 pictures per run)")
     r.add_argument("--checkpoint-every", type=int, metavar="S",
                    help="save a checkpoint every S steps (default: at epoch ends, at most every 10 s)")
+    r.add_argument("--no-viewer", dest="viewer", action="store_false",
+                   help="do not write training.html, the training viewer of 2-D data sets (written by default)")
+    r.add_argument("--viewer-frames", type=int, metavar="F",
+                   help="snapshots in training.html, spread evenly over the run (default 50)")
     r.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
 
 
@@ -132,6 +138,8 @@ def run(args) -> int:
     from ..train import PRESETS, TrainingDiverged, config_from_preset, resume, train
 
     given = {k: getattr(args, k) for k in CONFIG_OPTIONS if getattr(args, k) is not None}
+    if args.viewer_frames is not None and args.viewer_frames < 2:
+        raise MiniganError(f"--viewer-frames must be an integer >= 2, got {args.viewer_frames}")
     progress = "none" if args.quiet else "auto"
     start = time.perf_counter()
     try:
@@ -144,9 +152,11 @@ def run(args) -> int:
                 # A preset's values must agree with the run's own, as explicit options must.
                 given = {**{k: v for k, v in config_from_preset(args.preset).to_dict().items()
                             if k in PRESETS[args.preset]}, **given}
-            result = resume(args.resume, progress=progress, **given)
+            result = resume(args.resume, progress=progress, viewer=args.viewer, viewer_frames=args.viewer_frames,
+                            **given)
         else:
-            result = train(config_from_preset(args.preset, **given), args.out, progress=progress)
+            result = train(config_from_preset(args.preset, **given), args.out, progress=progress,
+                           viewer=args.viewer, viewer_frames=args.viewer_frames)
     except TrainingDiverged as exc:
         print(f"minigan: error: {exc}", file=sys.stderr)
         return TrainingDiverged.exit_code

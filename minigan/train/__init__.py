@@ -36,6 +36,11 @@ What a run writes into its directory
 ``samples.png``         the latest of those pictures
 ``losses.png``          the losses, and D(x) / D(G(z)), over the steps
 ``training.gif``        the pictures as an animation (at most 100 frames)
+``training.html``       with ``train(..., viewer=True)`` (``minigan train``'s default) and
+                        2-D data: the training viewer of :mod:`minigan.viewer`, a page
+                        with a slider over snapshots of D(x), the points and G's gradient
+``viewer.npz``          the viewer's frames, saved (atomically, no pickle) just before each
+                        checkpoint, so that a resumed run's viewer keeps its first part
 
 Resume is exact: the checkpoint holds the weights (and G's moving average, D's
 spectral-norm vectors), both optimisers' states, the noise, shuffle and random-layer

@@ -33,6 +33,10 @@ from .files import _fmt, check_new_run_dir, default_out_dir, list_frames, make_w
 from .networks import build_networks
 from .trainer import Trainer
 
+#: The training viewer's frames (kept across a resume) and its page, in the run directory.
+VIEWER_NAME = "viewer.npz"
+VIEWER_HTML = "training.html"
+
 
 @dataclass
 class RunResult:
@@ -77,8 +81,10 @@ class _StopFlag:
 class Run:
     """A trainer bound to its output directory: the loop, the files, the progress."""
 
-    def __init__(self, trainer: Trainer, out_dir: Path, *, progress="auto", handle_sigint: bool = True):
+    def __init__(self, trainer: Trainer, out_dir: Path, *, progress="auto", handle_sigint: bool = True,
+                 recorder=None, viewer_frames: int | None = None):
         from ..progress import make_progress
+        from ..viewer import DEFAULT_FRAMES, frame_steps
 
         self.trainer = trainer
         self.out = Path(out_dir)
@@ -86,6 +92,11 @@ class Run:
         self.handle_sigint = handle_sigint
         self.stop = _StopFlag()
         self.last_checkpoint_step = None
+        # The training viewer (2-D data only): a minigan.viewer.TrainingRecorder, or None.
+        self.recorder = recorder
+        self.viewer_frames = viewer_frames or DEFAULT_FRAMES
+        self.viewer_steps = set(frame_steps(trainer.total_steps, self.viewer_frames).tolist())
+        self.viewer_saved = len(recorder) if recorder is not None else 0
 
     # -- files ------------------------------------------------------------------------------
 
@@ -102,6 +113,11 @@ class Run:
         }
 
     def save_checkpoint(self) -> None:
+        # The viewer's frames first: a crash between the two files leaves frames beyond the
+        # checkpoint, which a resume drops, never a gap.
+        if self.recorder is not None and len(self.recorder) != self.viewer_saved:
+            self.recorder.save(self.out / VIEWER_NAME)
+            self.viewer_saved = len(self.recorder)
         ckpt.save(self.out / CHECKPOINT_NAME, self.trainer.state_arrays(), config=self.config_json())
         self.last_checkpoint_step = self.trainer.step
         self.last_checkpoint_time = time.perf_counter()
@@ -118,19 +134,35 @@ class Run:
         e = t.epoch
         self.picture(f"epoch_{e:04d}.png", f"epoch {e} (step {t.step})")
 
+    def snapshot(self) -> None:
+        """Add the viewer's frame for the current step: the generator being trained (not
+        its moving average) and D, with this step's losses.  Draws no random numbers."""
+        t, m = self.trainer, self.trainer.metrics
+        last = (m["d_loss"][-1], m["g_loss"][-1]) if m["step"] and m["step"][-1] == t.step else (math.nan, math.nan)
+        self.recorder.snapshot(t.gan.G, t.gan.D, t.step, *last)
+
     def finish_pictures(self) -> None:
-        """losses.png and training.gif from what is on disk and in memory."""
+        """losses.png, training.gif and (with the viewer) training.html from what is on
+        disk and in memory."""
         from .. import viz
 
         t = self.trainer
         if t.metrics["step"]:
+            cfg = t.config
             viz.plot_losses({c: np.asarray(v) for c, v in t.metrics.items()}, self.out / "losses.png",
-                            title=f"{t.dataset.name}: losses (dotted: values at D = 1/2)")
+                            title=f"{t.dataset.name}: losses (dotted: equilibrium for real label {cfg.real_label:g})",
+                            real_label=cfg.real_label, loss=cfg.loss)
         frames = list_frames(self.out / "samples", t.spe)
         frames = [f for f in frames if f[0] <= t.step]
         if frames:
             viz.save_gif([f[1] for f in frames], self.out / "training.gif",
                          captions=[f[2] for f in frames] if t.kind == "image" else None)
+        if self.recorder is not None and len(self.recorder):
+            from ..viewer import write_html
+
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                write_html(self.recorder, self.out / VIEWER_HTML, title=f"{t.dataset.name} ({t.config.loss} loss)",
+                           max_frames=self.viewer_frames)
 
     # -- the loop -------------------------------------------------------------------------------
 
@@ -158,6 +190,8 @@ class Run:
                     f"{self.last_checkpoint_step}); try a smaller --lr"
                 )
         self.progress.update(t.step, row[1], stats)
+        if self.recorder is not None and t.step in self.viewer_steps:
+            self.snapshot()
         if t.step % t.spe == 0:
             csv_file.flush()
             if t.epoch % cfg.sample_every == 0 or t.step == total:
@@ -188,6 +222,8 @@ class Run:
         t = self.trainer
         out = self.out
         self.last_checkpoint_time = time.perf_counter()
+        if self.recorder is not None and not len(self.recorder):
+            self.snapshot()  # the first frame: before training, or where a viewer-less run resumes
         if t.step == 0:
             self.picture("epoch_0000.png", "epoch 0 (before training)")
             self.save_checkpoint()
@@ -219,13 +255,41 @@ class Run:
         return RunResult(out, status, t.step, t.total_steps, t.spe, time.perf_counter() - started, last)
 
 
+def _recorder(trainer: Trainer, out: Path, viewer: bool | None, resuming: bool):
+    """The run's training viewer (:class:`minigan.viewer.TrainingRecorder`) or None.
+
+    Only for 2-D data.  ``viewer``: True (on), False (off) or None (on if the run
+    directory already holds the viewer's frames).  A resumed run continues the stored
+    frames (those after the checkpoint's step are dropped); without them, or if they cannot
+    be read, its viewer starts at the resume step.
+    """
+    from ..viewer import DEFAULT_POINTS, TrainingRecorder
+
+    path = out / VIEWER_NAME
+    if trainer.kind != "2d" or viewer is False or (viewer is None and not (resuming and path.exists())):
+        return None
+    if resuming and path.exists():
+        try:
+            rec = TrainingRecorder.load(path)
+            rec.truncate(trainer.step)
+            return rec
+        except (OSError, ValueError):
+            pass
+    return TrainingRecorder(trainer.real_view, trainer.fixed_z[:DEFAULT_POINTS], trainer.bounds,
+                            loss=trainer.config.loss)
+
+
 def train(config: TrainConfig, out_dir: str | os.PathLike | None = None, *, progress="auto",
-          handle_sigint: bool = True, data=None) -> RunResult:
+          handle_sigint: bool = True, data=None, viewer: bool = False, viewer_frames: int | None = None) -> RunResult:
     """Start a new run of ``config`` in ``out_dir`` (default: :func:`default_out_dir`).
 
     ``out_dir`` must not exist yet or be empty.  ``progress``: ``"auto"``, ``"bar"``,
     ``"lines"``, ``"none"`` or a reporter object.  ``data``: an already loaded
     :class:`~minigan.data.Dataset` to train on instead of loading ``config.dataset``.
+    ``viewer=True`` (the ``minigan train`` default) records, for 2-D data, about
+    ``viewer_frames`` (default 50) snapshots spread over the run and writes
+    ``training.html``, the scrubbable animation of :mod:`minigan.viewer`; its frames are
+    kept in ``viewer.npz`` next to the checkpoint.  It draws no training random numbers.
     Raises :class:`MiniganError` for bad input (before anything is written) and
     :class:`TrainingDiverged` for a NaN/inf loss.
     """
@@ -236,7 +300,8 @@ def train(config: TrainConfig, out_dir: str | os.PathLike | None = None, *, prog
     out = Path(out_dir) if out_dir is not None else default_out_dir(config.dataset)
     check_new_run_dir(out)
     make_writable_dir(out)
-    run = Run(trainer, out, progress=progress, handle_sigint=handle_sigint)
+    run = Run(trainer, out, progress=progress, handle_sigint=handle_sigint,
+              recorder=_recorder(trainer, out, viewer, resuming=False), viewer_frames=viewer_frames)
     ckpt.atomic_write_bytes(out / "config.json", (json.dumps(run.config_json(), indent=2) + "\n").encode())
     write_metrics_csv(out / "metrics.csv", trainer.metrics)
     return run.run()
@@ -280,8 +345,12 @@ def load_networks(path):
 
 
 def resume(run_dir: str | os.PathLike, *, progress="auto", handle_sigint: bool = True, data=None,
-           **overrides) -> RunResult:
+           viewer: bool | None = None, viewer_frames: int | None = None, **overrides) -> RunResult:
     """Continue the run in ``run_dir`` from its checkpoint, exactly where it stopped.
+
+    ``viewer``: see :func:`train`; None (default) continues the viewer if the run has
+    one.  Its stored frames up to the checkpoint's step are kept; a run that had none
+    gets a viewer that starts at the resume step.
 
     ``overrides`` may change only :attr:`TrainConfig.RESUMABLE` fields (e.g. a larger
     ``steps`` or ``epochs`` target); any other value that differs from the run's own
@@ -306,7 +375,8 @@ def resume(run_dir: str | os.PathLike, *, progress="auto", handle_sigint: bool =
         )
     make_writable_dir(out)
     ckpt.remove_stale_temporaries(out)
-    run = Run(trainer, out, progress=progress, handle_sigint=handle_sigint)
+    run = Run(trainer, out, progress=progress, handle_sigint=handle_sigint,
+              recorder=_recorder(trainer, out, viewer, resuming=True), viewer_frames=viewer_frames)
     run.last_checkpoint_step = trainer.step
     ckpt.atomic_write_bytes(out / "config.json", (json.dumps(run.config_json(), indent=2) + "\n").encode())
     write_metrics_csv(out / "metrics.csv", trainer.metrics)

@@ -144,7 +144,21 @@ $u = 0$ 处不可导，minigan 取 $\alpha$。有限差分在这个折点附近�
 
 ### 逐层检验（float64）
 
-`check_module` 取 $L = \sum Y \odot \bar Y$（$\bar Y$ 随机），用中心差分逐个扰动输入和参数的每个元素，与 `backward` 的结果比较；
+`check_module` 取 $L = \sum Y \odot \bar Y$（$\bar Y$ 随机），逐个扰动输入和参数的每个元素 $w$，用**四阶**中心差分估计偏导数：
+
+$$
+\begin{aligned}
+\frac{\partial L}{\partial w} &\approx \frac{-L(w+2h) + 8\,L(w+h) - 8\,L(w-h) + L(w-2h)}{12\,h}, \\
+h &= 10^{-4}\max(1, |w|) .
+\end{aligned}
+$$
+
+它的截断误差是 $O(h^4)$（约 $10^{-16}$），比两点公式 $\big(L(w+h) - L(w-h)\big)/2h$ 的 $O(h^2)$ 小得多，所以步长可以取得较大，
+随 $1/h$ 增长的舍入误差也就停在 $10^{-12}$ 左右。数值结果 $n$ 与 `backward` 给出的 $a$ 逐元素比较相对误差
+$|a - n| / \max(|a| + |n|,\ \text{floor})$，其中的下限 floor 就是**噪声底**：四个函数值各带约 $\varepsilon|L|$ 的舍入误差
+（float64 的 $\varepsilon \approx 2.2\times10^{-16}$），按公式的系数 $1, 8, 8, 1$ 加权后除以 $12h$，得到这个差分本身能分辨的最小绝对误差 noise；
+floor 取 $\max(10^{-8},\ \text{noise}/10^{-7})$。这样，一个因正负抵消而本身很小的梯度元素，只要与数值结果的差在舍入噪声以内就算通过；
+而少了转置、漏了 $1/N$ 这类真正的错误，误差仍在 1 附近。
 最后一行检查“可重入”：两次前向之间插入另一批数据，第一次的反向传播结果不变（缓存不存放在层对象上）。
 """),
     code(r'''
@@ -255,6 +269,11 @@ print(check_function(f, D64.params(), grads, max_entries=MAX_ENTRIES, title="L_D
 **注意：** 整条链（生成器 4 层、判别器 4 层、损失）的误差在 $10^{-8}$ 左右，仍远低于阈值。这里的误差比单层大一些，
 因为一个元素的扰动要经过八层、上千次乘加才影响到损失，舍入误差随之累积。
 
+> **练习**：[`04_generator_gradient.ipynb`](exercises/04_generator_gradient.ipynb) 让你自己写出非饱和损失 $-\log D(G(z))$
+> 穿过判别器、到达生成器参数的梯度；[`05_discriminator_gradient.ipynb`](exercises/05_discriminator_gradient.ipynb)
+> 写出判别器的损失 $\mathrm{BCE}(D(x), 1) + \mathrm{BCE}(D(G(z)), 0)$ 和它对判别器参数的梯度（真、假两批各反向一次再相加）。
+> 两者都由评分器自动核对。
+
 ## 3.3 生成模型的训练
 
 文章 §3.3 列出九个步骤：第 1–3 步抽噪声、生成图像、交给判别器；第 4–5 步算生成器的损失（文章举了均方误差和交叉熵）
@@ -331,6 +350,9 @@ print(f"        after D's update: mean D(x) {sigmoid(real_logits).mean():.4f} ->
 - 每次更新后，对应的概率都往“自己想要”的方向移动了一点：生成器更新后 $D(G(z))$ 上升，判别器更新后 $D(x)$ 上升、$D(G(z))$ 下降。
 - 判别器的反向传播在一步里做了两次（真、假各一次），每次用自己的缓存；3.2 节最后一个检验保证了这样做的梯度之和是对的。
 
+> **练习**：[`08_train_step.ipynb`](exercises/08_train_step.ipynb) 请你不看上面的代码，自己把这九个步骤写成一个训练步，
+> 评分器把你的结果与 minigan 的 `GAN.train_step` 对照。
+
 ### 顺序：先更新谁？
 
 文章 §3.3 的编号是先更新生成器（第 1–5 步）、再更新判别器（第 6–8 步）。但文章自己 §4.3 的代码先运行 `D_optimizer`，
@@ -364,6 +386,92 @@ for order in ("d_first", "g_first"):
     md(r"""
 **注意：** 两种顺序都覆盖了全部 8 个模式；高质量样本的比例和反向 KL 互有高低，只凭两个随机种子分不出哪一种更好。
 顺序不是决定成败的因素，但文章的编号与它自己的代码、与原始论文都不一致，照着实现时应当以“先判别器、后生成器”为准。
+"""),
+    md(r"""
+### 训练查看器：$D(x)$ 的场和生成器收到的推力
+
+上面只在训练结束时看了一眼结果。第 9 步“重复以上各步”的过程中，两个网络怎样互相推动，在二维数据上可以一帧一帧画出来
+（思路来自 GAN Lab，Kahng 等，2018）。`minigan.viewer.TrainingRecorder` 在训练途中拍若干张“快照”，每一帧包含：
+
+- **点**：黑点是真实数据（ring 的 8 个模式）；金色点是**同一批固定噪声** $z$ 经当前生成器得到的 $G(z)$，所以点的移动只来自 $G$ 的变化。
+- **背景**：判别器在一张 $48\times48$ 网格上的输出 $D(x)$，即它认为 $x$ 是真实数据的概率，分十档着色：蓝色接近 1，红色接近 0，最浅的蓝与最浅的红交界处是 $D = 1/2$。
+- **箭头**：每个生成点受到的推力 $-\partial \ell_G/\partial x$（在 $x = G(z)$ 处），$\ell_G$ 是这个点的生成器损失，默认是非饱和损失 $-\log D(x)$。
+  它就是第 5 步里穿过判别器传回来的梯度 $\partial\mathcal{L}_G/\partial G(z)$（上面打印过形状的 `d_fake_input`）取负号、乘以批量大小 $N$；
+  生成器的更新正是把这些箭头经链式法则送进 $G$ 的权重。箭头由 `D.backward` 算出，`tests/test_viewer.py` 用 float64 有限差分核对过。
+- **箭头长度**与推力大小成正比，整段训练共用一个比例（右下角有参考箭头），短箭头就是弱梯度；标题给出步数、这一步的两个损失和箭头长度的中位数。
+
+快照只读取 $G$ 和 $D$，既不更新参数，也不抽随机数，所以拍不拍快照，训练结果逐位相同。下面用与上面相同的网络
+（4 维噪声、三层 64 个单元、Adam、学习率 $10^{-3}$）在 ring 上训练 1200 步，拍 40 帧；训练用非饱和损失，
+同时按两种生成器损失各记一组箭头，留作后面的比较。输出是一个可以拖动的动画：拖滑块，或用按钮逐帧前进、播放（不需要运行中的 Python）。
+"""),
+    code(r'''
+from IPython.display import HTML
+
+from minigan.viewer import TrainingRecorder, frame_steps
+from minigan.viz import data_bounds
+
+VIEW_STEPS, VIEW_FRAMES = (60, 40) if FAST else (1200, 40)
+view_rng = np.random.default_rng(1)
+view_G = build_generator(4, (64, 64, 64), 2, output="linear", rng=view_rng)
+view_D = build_discriminator(2, (64, 64, 64), rng=view_rng)
+view_gan = GAN(view_G, view_D, z_dim=4, g_optimizer=Adam(view_G.params(), lr=1e-3),
+               d_optimizer=Adam(view_D.params(), lr=1e-3), rng=view_rng)
+
+real_view = ring.x[:1000]
+z_view = np.random.default_rng(2).standard_normal((240, 4)).astype(np.float32)  # 每一帧都用这同一批噪声
+recorders = {kind: TrainingRecorder(real_view, z_view, data_bounds(real_view), loss=kind)
+             for kind in ("non_saturating", "minimax")}                   # 箭头按哪一种生成器损失来算
+snapshot_steps = set(frame_steps(VIEW_STEPS, VIEW_FRAMES).tolist())      # 均匀分布在 0..VIEW_STEPS 上
+d_fake_view = {}                                                          # 每一帧那批假点的 D(G(z))
+for step in range(VIEW_STEPS + 1):
+    if step > 0:
+        stats = view_gan.train_step(ring.x[view_rng.integers(0, len(ring.x), 256)])
+    if step in snapshot_steps:
+        losses = (stats.d_loss, stats.g_loss) if step > 0 else ()
+        for rec in recorders.values():
+            rec.snapshot(view_G, view_D, step, *losses)  # 只读取 G 和 D：不更新参数，也不抽随机数
+        d_fake_view[step] = sigmoid(view_D(view_G(z_view))).ravel()
+
+viewer = recorders["non_saturating"]
+print(f"{len(viewer)} frames: G(z) {np.shape(viewer.fake)}, arrows {np.shape(viewer.push)}, "
+      f"D(x) field {np.shape(viewer.field)}, all float32")
+HTML(viewer.to_jshtml(max_frames=VIEW_FRAMES, title="ring"))
+'''),
+    md(r"""
+**看什么：**
+
+- **判别器的场越来越尖。** 开始时 $D(x)$ 处处接近 $0.5$，背景只有最浅的两种颜色，箭头长度的中位数只有 $0.05$ 左右：
+  判别器还分不出真假，传给生成器的梯度也就很弱。几百步以后，没有数据的地方（环的内侧和外侧）变红，蓝色收缩到环上；
+  再往后只剩 8 个模式周围的小块蓝色，其余全是深红，箭头也长了上百倍。
+- **箭头从假点指向数据。** 箭头沿判别器 logit 上升最快的方向，从红色指向附近的蓝色：先把中间那一团假点推成一个环，
+  再沿着环把点推向各个模式。
+- **梯度很弱，$G$ 照样在动。** 最初一两百步箭头短得几乎看不见，假点却已经散开了。Adam 按梯度的历史大小归一化步长，
+  很小的梯度也会变成正常大小的一步（3.4 节比较两种损失时还会看到这一点）。
+- **判别器饱和的地方，箭头消失。** 非饱和损失的推力是 $(1 - D(x))\,\nabla_x a$（$a$ 是判别器的 logit）：
+  落进蓝色区域、已被判别器当成真实数据的假点几乎不再被推动，箭头最长的反而是深红区域里一眼就被认出的假点。
+  极小极大损失的推力是 $D(x)\,\nabla_x a$，情形正好相反：判别器越有把握地拒绝一个假点（$D(x)\to 0$），它得到的推力越小。
+- **没有停下来。** 到最后一帧，判别器的场仍然又尖又陡，假点在模式附近来回移动，标题里的损失也没有停在某个值上。
+
+用同一批快照比较两种损失的箭头（训练本身只用了非饱和损失）：
+"""),
+    code(r'''
+minimax = recorders["minimax"]
+print(f"{'':24s}{'median |push|, all fakes':>26s}   {'fakes with D(G(z)) < 0.1':>28s}")
+print(f"{'step':>5s} {'mean D(G(z))':>13s}    {'non-sat.':>12s} {'minimax':>9s}   {'share':>8s} {'non-sat.':>9s} {'minimax':>9s}")
+for i in np.unique(np.linspace(0, len(viewer) - 1, 9).astype(int)):
+    s, p = viewer.steps[i], d_fake_view[viewer.steps[i]]
+    ns, mm = (np.hypot(*rec.push[i].T) for rec in (viewer, minimax))
+    low = p < 0.1
+    tail = f"{np.median(ns[low]):9.3f} {np.median(mm[low]):9.3f}" if low.any() else f"{'-':>9s} {'-':>9s}"
+    print(f"{s:5d} {p.mean():13.3f}    {np.median(ns):12.3f} {np.median(mm):9.3f}   {low.mean():8.0%} {tail}")
+'''),
+    md(r"""
+**注意：** 随着判别器变得有把握，$D(G(z)) < 0.1$ 的假点越来越多，到训练末期约占三分之一。对这些点，
+极小极大损失的箭头只有非饱和损失的几十分之一（同一个点上两者之比正好是 $D/(1-D)$，$D < 0.1$ 时不到 $1/9$）：
+判别器最确定是假的样本最需要被推动，却几乎得不到梯度。3.4 节的“更正三”会从公式上解释这一点。
+
+在命令行上，`minigan train --dataset ring`（以及其他二维数据集）默认把同样的查看器写进运行目录里的 `training.html`，
+用浏览器直接打开即可，不需要 Python；`--no-viewer` 关闭它，`--viewer-frames` 设定帧数。
 
 ### 第 4 步：均方误差不是 GAN 的损失
 
@@ -644,6 +752,9 @@ plt.show()
 **注意：** 在 $D(G(z))$ 很小的区域（灰色），极小极大损失的梯度与 $D(G(z))$ 成正比地消失，$D(G(z)) = 10^{-4}$ 时只剩 $10^{-4}$；
 非饱和损失的梯度始终接近 1。
 
+> **练习**：[`06_minimax_gradient.ipynb`](exercises/06_minimax_gradient.ipynb) 请你写出极小极大损失 $\log(1 - D(G(z)))$
+> 穿过判别器对生成器参数的梯度，并亲眼看到判别器越有把握、这个梯度越接近 0。
+
 ### 在真实网络上：判别器先领先一步
 
 这个差别在真实训练里有多大？让判别器先单独训练 300 步（生成器不动），使它能轻易认出假图；然后在同一批噪声上，
@@ -746,7 +857,8 @@ print(check_module(Dense(5, 4, dtype=np.float32, rng=0), x32, rng=rng), end="\n\
 print(check_module(Tanh(), x32, rng=rng))
 '''),
     md(r"""
-层的实现没有任何错误，但 float32 下的相对误差是 $10^{-4}$ 到 $10^{-2}$ 量级，“不通过”。原因在有限差分本身：
+层的实现没有任何错误，但 float32 下的相对误差是 $10^{-4}$ 到 $10^{-2}$ 量级，“不通过”。原因在有限差分本身（`check_module` 的四阶公式同样受舍入误差限制；
+为了看得清楚，下面用最简单的两点公式 `numerical_gradient`）：
 中心差分 $\big(f(w+h) - f(w-h)\big)/2h$ 的截断误差约为 $h^2$，而 $f$ 的每次计算都带有约 $\varepsilon\,|f|$ 的舍入误差，
 除以 $2h$ 后放大成 $\varepsilon|f|/h$（$\varepsilon$ 是机器精度：float32 约 $1.2\times10^{-7}$，float64 约 $2.2\times10^{-16}$）。
 两项之和在 $h\approx\varepsilon^{1/3}$ 处最小（float32 约 $5\times10^{-3}$，float64 约 $6\times10^{-6}$）。
