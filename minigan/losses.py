@@ -24,6 +24,9 @@ Read as quantities to *minimise*, both are wrong:
 
 from __future__ import annotations
 
+import math
+from typing import NamedTuple
+
 import numpy as np
 
 GENERATOR_LOSSES = ("non_saturating", "minimax")
@@ -116,3 +119,37 @@ def generator_loss(fake_logits: np.ndarray, kind: str = "non_saturating") -> tup
         dz *= -1
         return -loss, dz
     raise ValueError(f"generator_loss: unknown kind {kind!r}; expected one of {GENERATOR_LOSSES}")
+
+
+class Equilibrium(NamedTuple):
+    """The values the training curves would settle at if G matched the data (see
+    :func:`equilibrium`): D's output everywhere, D's loss, and G's loss."""
+
+    d_star: float
+    d_loss: float
+    g_loss: float
+
+
+def equilibrium(real_label: float = 1.0, kind: str = "non_saturating", fake_label: float = 0.0) -> Equilibrium:
+    """The game's equilibrium values for D's targets ``real_label`` / ``fake_label``.
+
+    D minimising ``E_data[BCE(D; a)] + E_g[BCE(D; b)]`` pointwise, with
+    ``BCE(p; t) = -t log p - (1 - t) log(1 - p)``, gives
+    ``D*(x) = (a p_data(x) + b p_g(x)) / (p_data(x) + p_g(x))``; at ``p_g = p_data``
+    that is ``(a + b) / 2`` everywhere.  Then D's loss is ``BCE(D*; a) + BCE(D*; b)``
+    and G's loss is ``-log D*`` (non-saturating) or ``log(1 - D*)`` (minimax, with
+    :func:`generator_loss`'s sign).  Labels 1/0 (the article's code): 1/2, 2 log 2 ~ 1.386,
+    log 2 ~ 0.693.  Real label 0.9 (one-sided smoothing): 0.45, ~1.376, ~0.799.
+    """
+    a, b = float(real_label), float(fake_label)
+    if not (0.0 <= b < a <= 1.0):
+        raise ValueError(f"equilibrium: need 0 <= fake_label < real_label <= 1, got {b!r} and {a!r}")
+    if kind not in GENERATOR_LOSSES:
+        raise ValueError(f"equilibrium: unknown kind {kind!r}; expected one of {GENERATOR_LOSSES}")
+    d = (a + b) / 2
+
+    def bce(p: float, t: float) -> float:
+        return -t * math.log(p) - (1 - t) * math.log1p(-p)
+
+    g = -math.log(d) if kind == "non_saturating" else math.log1p(-d)
+    return Equilibrium(d, bce(d, a) + bce(d, b), g)

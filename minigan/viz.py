@@ -109,15 +109,21 @@ def smooth(values: np.ndarray, window: int) -> np.ndarray:
 # -- loss curves ----------------------------------------------------------------------------------
 
 
-def plot_losses(metrics: dict[str, np.ndarray], path: str | os.PathLike, *, title: str = "") -> Path:
+def plot_losses(metrics: dict[str, np.ndarray], path: str | os.PathLike, *, title: str = "",
+                real_label: float = 1.0, loss: str = "non_saturating") -> Path:
     """Two panels over the training steps: the losses, and D's mean outputs.
 
     ``metrics`` has equal-length arrays ``step``, ``d_loss``, ``g_loss``, ``d_real``
     (mean D(x)) and ``d_fake`` (mean D(G(z))).  Raw values are drawn faintly, a moving
-    average (1% of the run) on top.  Dotted lines mark the values at the game's
-    equilibrium D = 1/2 everywhere: d_loss = 2 log 2 ~ 1.386, non-saturating
-    g_loss = log 2 ~ 0.693, D(x) = D(G(z)) = 0.5.
+    average (1% of the run) on top.  Dotted lines, with their values in the legends, mark
+    the game's equilibrium for the recipe that was trained (D's target ``real_label`` for
+    real data, G's ``loss``; see :func:`minigan.losses.equilibrium`): for labels 1/0,
+    D = 1/2 everywhere, d_loss = 2 log 2 ~ 1.386 and non-saturating g_loss = log 2 ~ 0.693;
+    for real label 0.9, D = 0.45, d_loss ~ 1.376 and g_loss ~ 0.799.
     """
+    from .losses import equilibrium
+
+    eq = equilibrium(real_label, loss)
     step = np.asarray(metrics["step"])
     window = max(1, step.size // 100)
     fig = _figure((8, 6))
@@ -126,16 +132,18 @@ def plot_losses(metrics: dict[str, np.ndarray], path: str | os.PathLike, *, titl
         y = np.asarray(metrics[key], dtype=np.float64)
         ax_loss.plot(step, y, color=colour, alpha=0.2, linewidth=0.5)
         ax_loss.plot(step, smooth(y, window), color=colour, label=label)
-    ax_loss.axhline(2 * math.log(2), color="tab:blue", linestyle=":", linewidth=1)
-    ax_loss.axhline(math.log(2), color="tab:orange", linestyle=":", linewidth=1)
+    ax_loss.axhline(eq.d_loss, color="tab:blue", linestyle=":", linewidth=1,
+                    label=f"D loss at equilibrium = {eq.d_loss:.3f}")
+    ax_loss.axhline(eq.g_loss, color="tab:orange", linestyle=":", linewidth=1,
+                    label=f"G loss at equilibrium = {eq.g_loss:.3f}")
     ax_loss.set_ylabel("loss")
     ax_loss.legend(loc="upper right")
-    ax_loss.set_title(title or "losses (dotted: values at D = 1/2)")
+    ax_loss.set_title(title or f"losses (dotted: equilibrium, D* = {eq.d_star:g}, real label {real_label:g})")
     for key, label, colour in (("d_real", "D(x), real", "tab:green"), ("d_fake", "D(G(z)), generated", "tab:red")):
         y = np.asarray(metrics[key], dtype=np.float64)
         ax_d.plot(step, y, color=colour, alpha=0.2, linewidth=0.5)
         ax_d.plot(step, smooth(y, window), color=colour, label=label)
-    ax_d.axhline(0.5, color="grey", linestyle=":", linewidth=1)
+    ax_d.axhline(eq.d_star, color="grey", linestyle=":", linewidth=1, label=f"D* at equilibrium = {eq.d_star:g}")
     ax_d.set_ylim(-0.02, 1.02)
     ax_d.set_xlabel("step")
     ax_d.set_ylabel("mean D output")

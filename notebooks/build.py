@@ -4,6 +4,12 @@
     python notebooks/build.py 03 04           # some chapters
     python notebooks/build.py --fast 05       # MINIGAN_FAST=1 (what CI runs)
     python notebooks/build.py --no-run 02     # write without executing
+    python notebooks/build.py --prose-only 04 # markdown edits only: keep code cells and outputs
+
+``--prose-only`` rewrites the markdown cells of the committed notebook from the source and
+keeps every code cell with its outputs.  It refuses (exit status 2) if any code cell's
+source differs from the committed one or cells were added, removed or reordered: then the
+notebook needs a full run.
 
 Needs nbformat, nbclient and ipykernel (``pip install -e '.[dev]'``).  Each notebook is
 executed with its own folder as the working directory; run directories go under
@@ -42,14 +48,56 @@ def load_source(path: Path):
     return module
 
 
-def build(path: Path) -> tuple[nbformat.NotebookNode, Path]:
+def build(path: Path, out_dir: Path | None = None) -> tuple[nbformat.NotebookNode, Path]:
     source = load_source(path)
     nb = new_notebook(cells=list(source.CELLS))
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"{path.stem}-{i:03d}"  # stable ids: rebuilding gives small diffs
-    return nb, HERE / f"{source.TITLE}.ipynb"
+    return nb, (out_dir or HERE) / f"{source.TITLE}.ipynb"
+
+
+class ProseOnlyError(Exception):
+    """The source changed more than markdown: a full run is required."""
+
+
+def update_prose(new: nbformat.NotebookNode, committed: nbformat.NotebookNode) -> int:
+    """Copy the markdown cells of ``new`` into ``committed`` (in place); return how many changed.
+
+    Raises :class:`ProseOnlyError`, leaving ``committed`` untouched, if the cell types differ
+    in number or order, or a code cell's source (or tags) differs.
+    """
+    old_cells, new_cells = committed.cells, new.cells
+    if len(old_cells) != len(new_cells):
+        raise ProseOnlyError(f"the source has {len(new_cells)} cells, the committed notebook "
+                             f"{len(old_cells)}: cells were added or removed")
+    for i, (old, cell) in enumerate(zip(old_cells, new_cells)):
+        if old.cell_type != cell.cell_type:
+            raise ProseOnlyError(f"cell {i} is {cell.cell_type} in the source but {old.cell_type} "
+                                 "in the committed notebook: cells were added, removed or reordered")
+        if cell.cell_type == "code" and (old.source != cell.source
+                                         or old.metadata.get("tags") != cell.metadata.get("tags")):
+            first = next((line for line in cell.source.splitlines() if line.strip()), "")
+            raise ProseOnlyError(f"code cell {i} ({first[:50]!r}) differs from the committed notebook")
+    changed = 0
+    for old, cell in zip(old_cells, new_cells):
+        if cell.cell_type == "markdown" and old.source != cell.source:
+            old.source = cell.source
+            changed += 1
+    return changed
+
+
+def prose_only(path: Path, out_dir: Path | None = None) -> tuple[Path, int]:
+    """Rewrite the markdown cells of the committed notebook for source ``path``."""
+    nb, out = build(path, out_dir)
+    if not out.exists():
+        raise ProseOnlyError(f"{out.name} does not exist yet: a full run is required")
+    committed = nbformat.read(out, as_version=4)
+    changed = update_prose(nb, committed)
+    if changed:
+        nbformat.write(committed, out)
+    return out, changed
 
 
 def execute(nb: nbformat.NotebookNode, out: Path, *, fast: bool, timeout: int = 1800) -> float:
@@ -73,12 +121,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("chapters", nargs="*", help="two-digit chapter numbers (default: all)")
     parser.add_argument("--fast", action="store_true", help="run with MINIGAN_FAST=1")
     parser.add_argument("--no-run", action="store_true", help="write the notebooks without executing them")
+    parser.add_argument("--prose-only", action="store_true",
+                        help="update only the markdown cells of the committed notebooks, keeping code and outputs")
     args = parser.parse_args(argv)
+    if args.prose_only and (args.no_run or args.fast):
+        parser.error("--prose-only runs nothing: it cannot be combined with --fast or --no-run")
     sources = chapter_sources()
     wanted = args.chapters or list(sources)
     unknown = [c for c in wanted if c not in sources]
     if unknown:
         parser.error(f"no chapter source for {unknown}; have {list(sources)}")
+    if args.prose_only:
+        # A refused chapter is left exactly as it was; the other chapters are still updated.
+        status = 0
+        for chapter in wanted:
+            try:
+                out, changed = prose_only(sources[chapter])
+            except ProseOnlyError as err:
+                name = f"{load_source(sources[chapter]).TITLE}.ipynb"
+                print(f"{name}: --prose-only refused: {err}; run `python notebooks/build.py {chapter}`",
+                      file=sys.stderr, flush=True)
+                status = 2
+                continue
+            print(f"{out.name}: {changed} markdown cell(s) updated, code cells and outputs kept", flush=True)
+        return status
     for chapter in wanted:
         nb, out = build(sources[chapter])
         if not args.no_run:

@@ -148,8 +148,8 @@ $u = 0$ 处不可导，minigan 取 $\alpha$。有限差分在这个折点附近�
 
 $$
 \begin{aligned}
-\frac{\partial L}{\partial w} &\approx \frac{-L(w+2h) + 8\,L(w+h) - 8\,L(w-h) + L(w-2h)}{12\,h}, \\
-h &= 10^{-4}\max(1, |w|) .
+\frac{\partial L}{\partial w} &\approx \frac{1}{12\,h}\Big[\,8\big(L(w+h) - L(w-h)\big) \\ &\qquad\quad - \big(L(w+2h) - L(w-2h)\big)\Big],
+\\ h &= 10^{-4}\max(1, |w|) .
 \end{aligned}
 $$
 

@@ -36,7 +36,7 @@ from pathlib import Path
 import minigan
 from minigan import GAN, build_discriminator, build_generator
 from minigan.data import load
-from minigan.losses import bce_with_logits, discriminator_loss, generator_loss
+from minigan.losses import bce_with_logits, discriminator_loss, equilibrium, generator_loss
 from minigan.nn import Dense, LeakyReLU, Sequential, Tanh, sigmoid
 from minigan.optim import Adam
 from minigan.viz import image_grid
@@ -130,6 +130,9 @@ n_G = param_table(G, "G")
 '''),
     md(r"""
 **注意：** 生成器约 14.7 万个参数，其中约 10.1 万个在最后一层（128 → 784）：输出每个像素都要 129 个参数。
+
+> **练习**：这一节的积木请你亲手写一遍。[`01_dense.ipynb`](exercises/01_dense.ipynb) 写全连接层 $y = xW + b$ 的前向与反向传播；
+> [`02_activations.ipynb`](exercises/02_activations.ipynb) 写 leaky ReLU、tanh 和（数值稳定的）sigmoid。评分器会自动检查你的实现。
 """),
     # ------------------------------------------------------------------------------------------
     md(r"""
@@ -235,6 +238,9 @@ print(f"两种写法的梯度，最大相对差 {rel:.1e}（float32 舍入的量
     md(r"""
 **注意：** 差别只在 $10^{-7}$ 左右，来自 float32 加法顺序不同。D 里没有依赖整批统计量的层\
 （比如批归一化），所以拼起来算和分开算在数学上是同一件事。
+
+> **练习**：[`03_bce_with_logits.ipynb`](exercises/03_bce_with_logits.ipynb) 请你写出从 logit 计算的二元交叉熵
+> （文章代码里的 `sigmoid_cross_entropy_with_logits`）和它的梯度，在 $\pm 10^4$ 这样的极端 logit 上也要有限且准确。
 """),
     # ------------------------------------------------------------------------------------------
     md(r"""
@@ -421,27 +427,28 @@ def manual_train_step(G, D, g_opt, d_opt, rng, real, real_label=1.0):
 同样的噪声种子、同样设置的 Adam（$\beta_1=0.5$）和同样的真实标签，然后比较四个统计量和两个网络的全部参数。\
 `GAN` 的真实标签由参数 `real_label` 给出（默认 1.0，即文章的代码），所以两边必须显式地取同一个值。\
 比较两组设置：文章代码的（真实标签 1，G、D 的学习率都是 $2\times10^{-4}$），\
-以及后面 `TrainConfig()` 默认配方的（真实标签 0.9，D 的学习率 $2\times10^{-4}$、G 的 $4\times10^{-4}$）。
+以及后面 `TrainConfig()` 默认配方的（真实标签 0.9，D 的学习率 $4\times10^{-4}$、G 的 $8\times10^{-4}$；\
+默认配方另外几项改动——D 里的随机失活、对 D 输入的随机平移、G 权重的滑动平均——不在这一步之内，见“用默认配方训练”一节）。
 """),
     code(r'''
-def fresh(g_lr, d_lr=2e-4, seed_noise=2):
+def fresh(g_lr, d_lr, seed_noise=2):
     G, D = build_generator(rng=0), build_discriminator(rng=1)
     g_opt = Adam(G.params(), lr=g_lr, betas=(0.5, 0.999))
     d_opt = Adam(D.params(), lr=d_lr, betas=(0.5, 0.999))
     return G, D, g_opt, d_opt, np.random.default_rng(seed_noise)
 
-def gan_step(real_label, g_lr):
-    G, D, g_opt, d_opt, rng = fresh(g_lr)
+def gan_step(real_label, g_lr, d_lr):
+    G, D, g_opt, d_opt, rng = fresh(g_lr, d_lr)
     gan = GAN(G, D, z_dim=Z_DIM, g_optimizer=g_opt, d_optimizer=d_opt, loss="non_saturating",
               real_label=real_label, rng=rng)
     return gan.train_step(real), G, D
 
-STEP_SETTINGS = {"文章的代码": (1.0, 2e-4), "默认配方": (0.9, 4e-4)}
-for name, (real_label, g_lr) in STEP_SETTINGS.items():
-    G1, D1, g_opt1, d_opt1, rng1 = fresh(g_lr)
+STEP_SETTINGS = {"文章的代码": (1.0, 2e-4, 2e-4), "默认配方": (0.9, 8e-4, 4e-4)}   # (真实标签, G lr, D lr)
+for name, (real_label, g_lr, d_lr) in STEP_SETTINGS.items():
+    G1, D1, g_opt1, d_opt1, rng1 = fresh(g_lr, d_lr)
     mine = manual_train_step(G1, D1, g_opt1, d_opt1, rng1, real, real_label)
-    stats, G2, D2 = gan_step(real_label, g_lr)
-    print(f"{name}（real_label = {real_label}, G lr = {g_lr:g}, D lr = {2e-4:g}）")
+    stats, G2, D2 = gan_step(real_label, g_lr, d_lr)
+    print(f"{name}（real_label = {real_label}, G lr = {g_lr:g}, D lr = {d_lr:g}）")
     print("  手写的一步    :", {k: round(float(v), 6) for k, v in zip(("d_loss", "g_loss", "d_real", "d_fake"), mine)})
     print("  GAN.train_step:", {k: round(v, 6) for k, v in stats.as_dict().items()})
     same_stats = np.array_equal(np.array(mine), np.array(list(stats.as_dict().values())))
@@ -453,16 +460,20 @@ for name, (real_label, g_lr) in STEP_SETTINGS.items():
     assert max_diff < 1e-6, "手写的一步与 GAN.train_step 不一致"
 
 # 反例：标签不一致时（手写 1.0、GAN 用 0.9），同样的种子给出不同的 D 损失
-G1, D1, g_opt1, d_opt1, rng1 = fresh(2e-4)
+G1, D1, g_opt1, d_opt1, rng1 = fresh(2e-4, 2e-4)
 mismatch = manual_train_step(G1, D1, g_opt1, d_opt1, rng1, real, 1.0)[0]
-print(f"\n标签不一致时的 D 损失: 手写（1.0）{mismatch:.6f}，GAN（0.9）{gan_step(0.9, 2e-4)[0].d_loss:.6f}")
+print(f"\n标签不一致时的 D 损失: 手写（1.0）{mismatch:.6f}，GAN（0.9）{gan_step(0.9, 2e-4, 2e-4)[0].d_loss:.6f}")
 print(f"训练开始时的参照值: 2 log 2 = {2 * np.log(2):.4f}（D 损失），log 2 = {np.log(2):.4f}（G 损失）")
 '''),
     md(r"""
 **注意：** 在两组设置下，手写的一步和库里的 `GAN.train_step` 做的都是同一件事，结果逐位一致（最大差为 0）：\
 库的实现里没有这张图之外的东西。最后的反例说明这个比较是敏感的：真实标签差 0.1，D 的损失就不一样。\
 第一步时 $D(x)$、$D(G(z))$ 都在 0.5 附近，D 的损失接近 $2\log 2$、G 的损失接近 $\log 2$——两个网络都还“没有主意”。\
-（$D=1/2$ 时，真实图像那一项的交叉熵无论目标是 1 还是 0.9 都等于 $\log 2$，所以两组设置的参照值相同。）
+（$D=1/2$ 时，真实图像那一项的交叉熵无论目标是 1 还是 0.9 都等于 $\log 2$，所以两组设置的参照值相同。\
+这是“判别器还没学”的参照值，不是平衡点：标签平滑下的平衡点在下面画损失曲线时再算。）
+
+> **练习**：上面的一步用到了 `Adam.step`。[`07_adam_step.ipynb`](exercises/07_adam_step.ipynb) 请你写出带偏差校正的一步 Adam 更新；
+> 想把整个训练步也自己写一遍，做第 3 章的 [`08_train_step.ipynb`](exercises/08_train_step.ipynb)。
 
 ### 用默认配方训练
 
@@ -475,16 +486,19 @@ print(f"训练开始时的参照值: 2 log 2 = {2 * np.log(2):.4f}（D 损失）
 1. **单边标签平滑**（one-sided label smoothing，Salimans et al. 2016，“Improved Techniques for Training GANs”）：\
    判别器给真实图像的目标是 0.9，而不是文章 `tf.ones_like(...)` 给的 1（`real_label=0.9`）；生成图像的目标仍是 0\
    （“单边”指只平滑真实的一边）。这样 D 永远得不到“把 $D(x)$ 推到 1”的奖励，不会对真实图像无限自信。
-2. **G 的学习率是 D 的两倍**（`g_lr` 不给时取 2 × `lr`）。文章没有给学习率；常见的 DCGAN 设置是两者都取 $2\times10^{-4}$。
-3. **判别器一侧的两项正则**：D 的每个隐藏层后面的**随机失活**（`dropout`），以及把送进 D 的真实图像和生成图像\
-   都随机平移几个像素的**可微数据增强**（`translate`）。
-4. **采样一侧的两项平滑**：生成样本图时用 G 的权重的**滑动平均**（`ema`），后半程让两个学习率**线性降到 0**（`lr_decay`）。
+2. **学习率**：Adam（$\beta_1 = 0.5$），D 取 $4\times10^{-4}$，G 取它的两倍 $8\times10^{-4}$（`g_lr` 不给时取 2 × `lr`）。\
+   文章没有给学习率；常见的 DCGAN 设置是两者都取 $2\times10^{-4}$。
+3. **判别器一侧的两项正则**：D 的每个隐藏层后面的**随机失活**（`dropout=0.3`），以及把送进 D 的每一张真实图像和生成图像\
+   都随机平移至多 2 个像素的**可微数据增强**（`translate=2`）。
+4. **采样一侧的平滑**：生成样本图和样本时用 G 的权重的**指数滑动平均**（`ema=0.999`）。学习率全程不变\
+   （`lr_decay="constant"`；让学习率后半程降到 0 的选项在第 6 章的研究里试过，没有被选进默认配方）。
+5. **训练长度**：约 16,000 步（`mnist5k` 上 258 轮）。
 
 **为什么要改：** `mnist5k` 只有 4,000 张训练图，每一轮（62 步）判别器就把整个训练集看一遍，\
 一次训练要看上百遍，它很容易把这些图“背下来”（过拟合；后面最终判别器在训练图和测试图上的读数可以看出这一点）。\
 用文章的配方训练得足够久，判别器就会完胜：$D(x)\to 1$、$D(G(z))\to 0$，生成器从 D 那里得到的梯度不再把样本引向真实数据，\
 样本塌缩（下面的对照运行里可以看到塌缩成什么样）。前两项不让 D 过早地、永久地赢下这场博弈；第 3 项让 D 背不下\
-训练图；第 4 项去掉最后一步权重的抖动留在样本上的噪点。每一项为什么有效、各自和合起来在多个种子上\
+训练图；第 4 项去掉最后几步权重的抖动留在样本上的噪点。每一项为什么有效、各自和合起来在多个种子上\
 效果如何，由第 6 章 notebook（`06_faq`）最后一节“默认配方的研究”度量；这里只各跑一个种子作对照：\
 先用默认配方，再用**文章的配方**（`config_from_preset("article", steps=...)`，即命令行的 `--preset article`：\
 真实标签 1、两个学习率相同、不用任何补救，\
@@ -598,11 +612,12 @@ GAN 的训练并不是“每个样本从一开始就逐渐变清楚”。
 #### 损失与 $D(x)$、$D(G(z))$ 曲线
 
 直接从 `metrics.csv` 画（细线是每步的值，粗线是滑动平均）。前两幅是默认配方，第三幅是文章配方的 $D$ 输出。\
-虚线是文章配方（标签 1/0）的平衡点：若 $p_g = p_\text{data}$，最优判别器处处输出 $D^*(x) = 1/2$，\
-此时 D 的损失为 $2\log 2 \approx 1.386$，非饱和 G 损失为 $\log 2 \approx 0.693$。\
+虚线是**各自配方**的平衡点（$p_g = p_\text{data}$ 时的值，由 `minigan.losses.equilibrium` 计算，图例里写着数值）。\
+文章的配方（标签 1/0）：最优判别器处处输出 $D^*(x) = 1/2$，D 的损失为 $2\log 2 \approx 1.386$，非饱和 G 损失为 $\log 2 \approx 0.693$。\
 标签平滑改变了平衡点：真实标签为 0.9 时，最优判别器是 $D^*(x) = 0.9\,p_\text{data}/(p_\text{data}+p_g)$，\
-$p_g = p_\text{data}$ 时处处为 0.45，D 的损失为 $-0.9\log 0.45 - 0.1\log 0.55 - \log 0.55 \approx 1.376$，\
-G 的损失为 $-\log 0.45 \approx 0.799$。所以默认配方的曲线应当和这三个值比，而不是和虚线比。
+$p_g = p_\text{data}$ 时处处为 **0.45**，D 的损失为 $-0.9\log 0.45 - 0.1\log 0.55 - \log 0.55 \approx 1.376$，\
+G 的损失为 $-\log 0.45 \approx 0.799$。所以默认配方的曲线要和这三个值比，不是和 $1/2$、$1.386$、$0.693$ 比。\
+`minigan train` 存的 `losses.png` 也按所用的真实标签画这几条线。
 """),
     code(r'''
 def read_metrics(res):
@@ -611,13 +626,13 @@ def read_metrics(res):
 def smooth(y, window):
     return np.convolve(y, np.ones(window) / window, mode="valid")
 
-def plot_d_outputs(ax, m, title):
+def plot_d_outputs(ax, m, title, d_star):
     window = max(1, len(m) // 50)
     s = m["step"][window - 1:]
     for key, label, colour in (("d_real", "D(x), real", "tab:green"), ("d_fake", "D(G(z)), generated", "tab:red")):
         ax.plot(m["step"], m[key], color=colour, alpha=0.15, lw=0.5)
         ax.plot(s, smooth(m[key], window), color=colour, label=label)
-    ax.axhline(0.5, color="grey", ls=":", lw=1)
+    ax.axhline(d_star, color="grey", ls=":", lw=1, label=f"D* at equilibrium = {d_star:g}")
     ax.set_ylim(0, 1); ax.set_xlabel("step"); ax.set_title(title); ax.legend(fontsize=8)
 
 m, m_article = read_metrics(result), read_metrics(article)
@@ -627,11 +642,13 @@ fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(15, 3.6))
 for key, label, colour in (("d_loss", "D loss", "tab:blue"), ("g_loss", "G loss", "tab:orange")):
     ax1.plot(m["step"], m[key], color=colour, alpha=0.15, lw=0.5)
     ax1.plot(s, smooth(m[key], window), color=colour, label=label)
-ax1.axhline(2 * np.log(2), color="tab:blue", ls=":", lw=1)
-ax1.axhline(np.log(2), color="tab:orange", ls=":", lw=1)
-ax1.set_xlabel("step"); ax1.set_title("default recipe: losses (dotted: values at D = 1/2)"); ax1.legend()
-plot_d_outputs(ax2, m, "default recipe: mean D output per step")
-plot_d_outputs(ax3, m_article, "article's recipe: mean D output per step")
+eq = equilibrium(resolved_cfg.real_label, resolved_cfg.loss)          # 默认配方的平衡点：0.45、1.376、0.799
+eq_article = equilibrium(cfg_article.real_label, cfg_article.loss)     # 文章的配方：0.5、1.386、0.693
+ax1.axhline(eq.d_loss, color="tab:blue", ls=":", lw=1, label=f"D loss at equilibrium = {eq.d_loss:.3f}")
+ax1.axhline(eq.g_loss, color="tab:orange", ls=":", lw=1, label=f"G loss at equilibrium = {eq.g_loss:.3f}")
+ax1.set_xlabel("step"); ax1.set_title(f"default recipe (real label {resolved_cfg.real_label:g}): losses"); ax1.legend(fontsize=8)
+plot_d_outputs(ax2, m, "default recipe: mean D output per step", eq.d_star)
+plot_d_outputs(ax3, m_article, "article's recipe: mean D output per step", eq_article.d_star)
 plt.tight_layout()
 plt.show()
 
@@ -650,8 +667,8 @@ print()
 phase_table("文章的配方", m_article, WIDTH)
 '''),
     md(r"""
-**注意：** 如果训练真的到达了平衡点，两条 $D$ 曲线会一起贴着 0.5、D 损失贴着 1.386、G 损失贴着 0.693：\
-判别器对任何输入都只能猜。两次运行都不是这样，看上面两张表（完整运行的输出）：
+**注意：** 如果训练真的到达了平衡点，默认配方的两条 $D$ 曲线会一起贴着 0.45、D 损失贴着 1.376、G 损失贴着 0.799\
+（文章的配方则是 0.5、1.386、0.693）：判别器对任何输入都只能猜。两次运行都不是这样，看上面两张表（完整运行的输出）：
 
 - **文章的配方**：$D(G(z))$ 一路降下去，$D(x)$ 一路升上去；到表的最后几行，$D(x)$ 约 0.9、$D(G(z))$ 约 0.1，\
   D 的损失降到 0.4 以下，G 的损失升到 3 以上，没有回头的迹象。这就是“判别器获胜”的过程：D 把真假分得越来越开，\
@@ -707,7 +724,7 @@ plt.show()
 
 - **覆盖的类别数**：10 个数字中至少被分到一个样本的有几个；
 - **与均匀分布的 KL 散度**：预测类别的直方图离“每类 10%”有多远（0 最好）；
-- **置信分数**（仿 Inception Score）：$\exp\big(\mathbb{E}_x\,\mathrm{KL}(p(y|x)\,\|\,p(y))\big)$，在 1 到 10 之间，\
+- **置信度分数**（仿 Inception Score）：$\exp\big(\mathbb{E}_x\,\mathrm{KL}(p(y|x)\,\|\,p(y))\big)$，在 1 到 10 之间，\
   样本个个“像某个数字”且类别均衡时接近 10；
 - **Fréchet 距离**：分类器倒数第二层特征上，生成样本与 500 张测试图的两个高斯之间的距离（0 最好）。
 
@@ -733,7 +750,7 @@ print()
 print(pad("", 20), *(pad(c, 24) for c in columns))
 for name, fmt in (("覆盖的类别数 / 10", lambda r: f"{r.classes_covered}"),
                   ("KL(直方图 || 均匀)", lambda r: f"{r.kl_to_uniform:.3f}"),
-                  ("置信分数 (1..10)", lambda r: f"{r.confidence_score:.2f}"),
+                  ("置信度分数 (1..10)", lambda r: f"{r.confidence_score:.2f}"),
                   ("Fréchet 距离", lambda r: f"{r.frechet:.1f}")):
     print(pad(name, 20), *(pad(fmt(r), 24) for r in columns.values()))
 
@@ -756,13 +773,13 @@ plt.tight_layout()
 plt.show()
 '''),
     md(r"""
-**注意：** 真实测试图的一列给出了“好”的样子：10 类全覆盖、直方图接近均匀、置信分数高、Fréchet 距离很小\
-（分类器本身的准确率见第一行输出，它不是完美的，所以置信分数到不了 10）。对照两列生成样本（完整运行的输出）：
+**注意：** 真实测试图的一列给出了“好”的样子：10 类全覆盖、直方图接近均匀、置信度分数高、Fréchet 距离很小\
+（分类器本身的准确率见第一行输出，它不是完美的，所以置信度分数到不了 10）。对照两列生成样本（完整运行的输出）：
 
-- **文章的配方**：样本只落在 8 类里，直方图很偏（KL 约 0.48，最多的一类占三成），置信分数低，\
+- **文章的配方**：样本只落在 8 类里，直方图很偏（KL 约 0.48，最多的一类占三成），置信度分数低，\
   Fréchet 距离比默认配方高近一个数量级。斑点图本来就不是数字，分类器把它们归到哪一类意义不大；\
   这几个数字说的是“样本彼此相似、且都不像数字”，即判别器获胜后的模式崩溃。
-- **默认配方**：10 类都有，直方图接近均匀（最多的类别占 16%），置信分数和 Fréchet 距离都接近真实测试图，\
+- **默认配方**：10 类都有，直方图接近均匀（最多的类别占 16%），置信度分数和 Fréchet 距离都接近真实测试图，\
   但仍差一截——与肉眼看到的少数变形样本一致。
 
 这些现象正是文章第 5.2 节所说的模式崩溃（Mode Collapse）和“噪声”问题在小规模上的样子。
