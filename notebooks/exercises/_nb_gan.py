@@ -205,11 +205,12 @@ $$
 <summary>推导完成后，点这里核对</summary>
 
 $$
-\frac{\partial\mathcal{L}_G^{\text{minimax}}}{\partial\ell_n} = -\frac{\sigma(\ell_n)}{N}
+\begin{aligned}
+\frac{\partial\mathcal{L}_G^{\text{minimax}}}{\partial\ell_n} &= -\frac{\sigma(\ell_n)}{N}
 \;\xrightarrow{\ \ell_n\to-\infty\ }\; 0,
-\qquad
-\frac{\partial\mathcal{L}_G^{\text{non-sat}}}{\partial\ell_n} = \frac{\sigma(\ell_n)-1}{N}
+\\ \frac{\partial\mathcal{L}_G^{\text{non-sat}}}{\partial\ell_n} &= \frac{\sigma(\ell_n)-1}{N}
 \;\xrightarrow{\ \ell_n\to-\infty\ }\; -\frac{1}{N}.
+\end{aligned}
 $$
 
 训练初期生成器很差，判别器很容易把它的样本判为假——这时 minimax 损失几乎不给生成器任何梯度（"饱和"），\
@@ -373,11 +374,14 @@ def train_step_cells(reading: str) -> list:
 
 $$
 \begin{aligned}
-&\textbf{for } i = 1, \dots, k:\\
-&\qquad \tilde{x} = G(z_d^{(i)}),\quad r = D(x_{\text{real}}),\quad f = D(\tilde{x})\\
-&\qquad \mathcal{L}_D = \mathrm{BCE}(r, y_{\text{real}}) + \mathrm{BCE}(f, 0),\qquad \theta_D \leftarrow \text{opt}_D\text{.step}\bigl(\nabla_{\theta_D}\mathcal{L}_D\bigr)\\
-&\tilde{x} = G(z_g),\quad \ell = D(\tilde{x})\quad(\text{用更新后的 } D)\\
-&\mathcal{L}_G = \mathrm{BCE}(\ell, 1),\qquad \theta_G \leftarrow \text{opt}_G\text{.step}\bigl(\nabla_{\theta_G}\mathcal{L}_G\bigr)\quad(\text{梯度穿过 } D，\theta_D \text{ 不变})
+&\textbf{for } i = 1, \dots, k:
+\\ &\qquad \tilde{x} = G(z_d^{(i)}),\quad r = D(x_{\text{real}}),\quad f = D(\tilde{x})
+\\ &\qquad \mathcal{L}_D = \mathrm{BCE}(r, y_{\text{real}}) + \mathrm{BCE}(f, 0)
+\\ &\qquad \theta_D \leftarrow \text{opt}_D\text{.step}\bigl(\nabla_{\theta_D}\mathcal{L}_D\bigr)
+\\ &\tilde{x} = G(z_g),\quad \ell = D(\tilde{x})\quad(\text{用更新后的 } D)
+\\ &\mathcal{L}_G = \mathrm{BCE}(\ell, 1)
+\\ &\theta_G \leftarrow \text{opt}_G\text{.step}\bigl(\nabla_{\theta_G}\mathcal{L}_G\bigr)
+\\ &\qquad(\text{梯度穿过 } D，\theta_D \text{ 不变})
 \end{aligned}
 $$
 

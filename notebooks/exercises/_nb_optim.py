@@ -54,11 +54,11 @@ minigan 默认也用它（`minigan.optim.Adam`，学习率 $2\times10^{-4}$、$\
 
 $$
 \begin{aligned}
-t &\leftarrow t + 1,\\
-m &\leftarrow \beta_1\, m + (1-\beta_1)\, g,\\
-v &\leftarrow \beta_2\, v + (1-\beta_2)\, g^2,\\
-\hat m &= \frac{m}{1-\beta_1^{\,t}},\qquad \hat v = \frac{v}{1-\beta_2^{\,t}},\\
-\theta &\leftarrow \theta - \mathrm{lr}\cdot\frac{\hat m}{\sqrt{\hat v} + \epsilon}.
+t &\leftarrow t + 1,
+\\ m &\leftarrow \beta_1\, m + (1-\beta_1)\, g,
+\\ v &\leftarrow \beta_2\, v + (1-\beta_2)\, g^2,
+\\ \hat m &= \frac{m}{1-\beta_1^{\,t}},\qquad \hat v = \frac{v}{1-\beta_2^{\,t}},
+\\ \theta &\leftarrow \theta - \mathrm{lr}\cdot\frac{\hat m}{\sqrt{\hat v} + \epsilon}.
 \end{aligned}
 $$
 
@@ -78,8 +78,11 @@ $$
 <summary>推导完成后，点这里核对</summary>
 
 $$
-m_t = (1-\beta_1)\sum_{i=1}^{t}\beta_1^{\,t-i}\, g_i,\qquad
-\mathbb{E}[m_t] = (1-\beta_1)\,\frac{1-\beta_1^{\,t}}{1-\beta_1}\,\mathbb{E}[g] = \left(1-\beta_1^{\,t}\right)\mathbb{E}[g].
+\begin{aligned}
+m_t &= (1-\beta_1)\sum_{i=1}^{t}\beta_1^{\,t-i}\, g_i,
+\\ \mathbb{E}[m_t] &= (1-\beta_1)\,\frac{1-\beta_1^{\,t}}{1-\beta_1}\,\mathbb{E}[g]
+\\ &= \left(1-\beta_1^{\,t}\right)\mathbb{E}[g].
+\end{aligned}
 $$
 
 所以除以 $1-\beta_1^{\,t}$ 正好抵消了从 0 开始带来的偏小；$v_t$ 同理。第一步 $m_1 = (1-\beta_1)g$、$v_1 = (1-\beta_2)g^2$，\

@@ -361,8 +361,10 @@ BCE = [
 logits $z$ 可以是任意形状，共 $N$ 个元素；目标（标签）$y \in [0, 1]$ 与 $z$ 形状相同；$s = \sigma(z)$：
 
 $$
-\ell(z, y) = -\,y\log s \;-\; (1-y)\log(1-s),\qquad
-L = \frac{1}{N}\sum_{k=1}^{N}\ell(z_k, y_k)\;\in\mathbb{R}.
+\begin{aligned}
+\ell(z, y) &= -\,y\log s \;-\; (1-y)\log(1-s),
+\\ L &= \frac{1}{N}\sum_{k=1}^{N}\ell(z_k, y_k)\;\in\mathbb{R}.
+\end{aligned}
 $$
 
 **函数签名**：`my_bce_with_logits(logits, targets) -> (loss, dlogits)`。`loss` 是一个数（Python `float`），\
@@ -474,13 +476,13 @@ $$
 <summary>推导完成后，点这里核对</summary>
 
 $$
-\frac{\partial L_G}{\partial \ell_n} = \frac{\sigma(\ell_n) - 1}{N},
-\qquad
-\frac{\partial L_G}{\partial \tilde{x}} = \Bigl(\frac{\partial \ell}{\partial \tilde{x}}\Bigr)^{\!\top}\frac{\partial L_G}{\partial \ell}
-\;(\text{判别器的 backward}),
-\qquad
-\frac{\partial L_G}{\partial \theta} = \Bigl(\frac{\partial \tilde{x}}{\partial \theta}\Bigr)^{\!\top}\frac{\partial L_G}{\partial \tilde{x}}
-\;(\text{生成器的 backward}).
+\begin{aligned}
+\frac{\partial L_G}{\partial \ell_n} &= \frac{\sigma(\ell_n) - 1}{N},
+\\ \frac{\partial L_G}{\partial \tilde{x}} &= \Bigl(\frac{\partial \ell}{\partial \tilde{x}}\Bigr)^{\!\top}\frac{\partial L_G}{\partial \ell}
+\quad(\text{判别器的 backward}),
+\\ \frac{\partial L_G}{\partial \theta} &= \Bigl(\frac{\partial \tilde{x}}{\partial \theta}\Bigr)^{\!\top}\frac{\partial L_G}{\partial \tilde{x}}
+\quad(\text{生成器的 backward}).
+\end{aligned}
 $$
 </details>
 
