@@ -301,3 +301,21 @@ def test_notebook_runs_headless_without_errors(path):
     for cell in graded:
         text = json.dumps(cell.outputs, ensure_ascii=False)
         assert NOT_IMPLEMENTED in text
+
+
+@pytest.mark.parametrize("chapter", ["03", "04", "05", "06"])
+def test_chapters_three_to_six_point_to_their_exercises(chapter):
+    """Each of chapters 3-6, notebook and book page, names an exercise (练习) with a link
+    into notebooks/exercises/ that exists."""
+    import re
+
+    root = NOTEBOOKS.parent.parent
+    notebook = json.loads(next((root / "notebooks").glob(f"{chapter}_*.ipynb")).read_text())
+    notebook_text = "\n".join("".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "markdown")
+    page_text = next((root / "book" / "chapters").glob(f"{chapter}_*.md")).read_text()
+    for where, text in (("notebook", notebook_text), ("book page", page_text)):
+        linked = set(re.findall(r"exercises/(\d\d_[a-z_]+)\.ipynb", text))
+        assert linked, f"chapter {chapter} {where} links no exercise"
+        assert "练习" in text
+        for name in linked:
+            assert (NOTEBOOKS / f"{name}.ipynb").is_file(), (chapter, where, name)
