@@ -55,6 +55,9 @@ CACHE_BUFFER = ("cache 被下一次 forward 覆盖了：forward 返回的 cache 
                 "（例如 self.buf[...] = x; return y, self.buf），下一次 forward 改写了它，之前那次的 backward "
                 "就拿到了错误的数据。每次 forward 都返回新的数组作为 cache。")
 
+PARAMS_IN_BACKWARD = ("backward 改动了参数（例如 self.W -= lr * dW）：backward 只计算梯度，"
+                      "更新参数是优化器（optimiser）的事。")
+
 MATMUL = ("矩阵形状对不上：x 是 (N, in)，W 是 (in, out)，dy 是 (N, out)。"
           "y = x @ W + b，dx = dy @ W.T，dW = x.T @ dy：W 转置了或者乘法顺序写反了，正好会报这个错。")
 
@@ -628,7 +631,10 @@ def _reentrant(ex, answer, case, rng):
         dx, grads = _backward(layer, dy.copy(), cache)
         return y.copy(), snapshot(dx), snapshot(grads)
 
+    params0 = snapshot(_params(layer))
     _, *ref1 = alone(x1, dy1)
+    if changed(params0, _params(layer)):
+        raise Failure("forward + backward 之后参数变了", PARAMS_IN_BACKWARD)
     _, *ref2 = alone(x2, dy2)
     y1, c1 = _forward(layer, x1.copy())
     y1_copy, c1_copy = y1.copy(), snapshot(c1)
@@ -690,9 +696,7 @@ def _no_mutation(ex, answer, case, rng):
                       "backward 原地修改了 cache：把 cache 当作只读"
                       "（从同一个 cache 再做一次 backward 必须得到同样的结果）。")
     if changed(params0, _params(layer)):
-        raise Failure("backward 改动了参数",
-                      "backward 改动了参数（例如 self.W -= lr * dW）：backward 只计算梯度，"
-                      "更新参数是优化器（optimiser）的事。")
+        raise Failure("backward 改动了参数", PARAMS_IN_BACKWARD)
     return "x、dy、cache 和参数都没有变"
 
 
