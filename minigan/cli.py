@@ -15,7 +15,7 @@ import sys
 from .errors import MiniganError
 
 # Order = order in ``minigan --help``.
-COMMANDS = ("train", "sample", "eval", "reproduce", "data", "gradcheck", "bench")
+COMMANDS = ("train", "sample", "eval", "export", "import_torch", "reproduce", "data", "gradcheck", "bench")
 
 
 class _Parser(argparse.ArgumentParser):

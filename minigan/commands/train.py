@@ -25,8 +25,9 @@ outputs (in --out DIR, default runs/<dataset>-<YYYYmmdd-HHMMSS>):
                               of D(x), the points and G's gradient arrows; open it in a browser)
 An --out directory that already holds a run is refused: continue it with --resume DIR.
 --resume DIR continues a stopped run exactly (bit for bit); only --epochs/--steps (a new
-total), --sample-every, --checkpoint-every and --data-dir may be given with it (or values
-equal to the run's own).
+total), --sample-every, --checkpoint-every, --data-dir, --engine and --device may be given
+with it (or values equal to the run's own).  A run resumes on the engine it last ran on
+unless --engine says otherwise.
 exit codes: 0 done, 2 bad input, 3 loss became NaN/inf, 130 interrupted (checkpoint saved)
 """
 
@@ -48,6 +49,7 @@ def add_arguments(p):
     from ..losses import GENERATOR_LOSSES
     from ..schedule import SCHEDULES
     from ..train import OPTIMIZERS, PRESETS
+    from ..train.config import DEVICES, DTYPES, ENGINES
 
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = EPILOG
@@ -92,6 +94,14 @@ def add_arguments(p):
     m.add_argument("--output", choices=OUTPUTS,
                    help="G's last activation (default: tanh for images, linear for toy sets)")
     m.add_argument("--seed", type=int, help="seed of everything random (default 0)")
+    m.add_argument("--dtype", choices=DTYPES,
+                   help="arithmetic of the whole run (default float32; float64 for exact comparisons)")
+
+    e = p.add_argument_group("engine")
+    e.add_argument("--engine", choices=ENGINES,
+                   help="numpy (default): minigan's own layers; torch: the same step on PyTorch, same random "
+                        "streams, same run directory (pip install -e '.[torch]'); a run resumes with either")
+    e.add_argument("--device", choices=DEVICES, help="where --engine torch computes (default cpu)")
 
     rem = p.add_argument_group("remedies (article sections 6.1-6.2; see 'minigan.train.TrainConfig')")
     rem.add_argument("--preset", choices=tuple(PRESETS),
@@ -131,7 +141,7 @@ CONFIG_OPTIONS = ("dataset", "n", "data_dir", "epochs", "steps", "batch_size", "
                   "beta2", "momentum", "weight_decay", "l1", "loss", "d_steps", "order", "real_label", "pack",
                   "z_dim", "hidden", "alpha", "noise", "output", "seed", "sample_every", "checkpoint_every",
                   "dropout", "translate", "instance_noise", "spectral_norm", "ema", "lr_decay", "lr_decay_start",
-                  "lr_decay_end")
+                  "lr_decay_end", "dtype", "engine", "device")
 
 
 def run(args) -> int:

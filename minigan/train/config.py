@@ -15,6 +15,13 @@ from ..losses import GENERATOR_LOSSES
 from ..schedule import SCHEDULES
 
 OPTIMIZERS = ("adam", "sgd")
+#: The arithmetic of a run (weights, data, noise): float32 (default) or float64.
+DTYPES = ("float32", "float64")
+#: What computes the training step: minigan's NumPy layers, or PyTorch
+#: (:mod:`minigan.train.torch_engine`, ``pip install -e '.[torch]'``).
+ENGINES = ("numpy", "torch")
+#: Where the PyTorch engine computes.
+DEVICES = ("cpu", "cuda")
 METRIC_COLUMNS = ("step", "epoch", "d_loss", "g_loss", "d_real", "d_fake", "seconds")
 CHECKPOINT_NAME = "checkpoint.npz"
 #: Steps a default run aims for (mnist5k: 258 epochs of 62 steps).  Chosen so that a
@@ -72,6 +79,12 @@ class TrainConfig:
     :func:`minigan.schedule.lr_factor` with ``lr_decay_start`` and ``lr_decay_end``).
     ``None`` chooses for the data set: :data:`IMAGE_RECIPE` for images (measured by
     ``minigan reproduce study``), all off for toy sets.
+
+    ``dtype`` is the arithmetic of the whole run ("float32", or "float64" for exact
+    comparisons).  ``engine`` computes the step: "numpy" (minigan's own layers) or "torch"
+    (the same step on PyTorch, :mod:`minigan.train.torch_engine`, on ``device`` "cpu" or
+    "cuda"); both read the same random streams and write the same checkpoint, so a run
+    may be resumed on either.
     """
 
     dataset: str = "mnist5k"
@@ -108,10 +121,14 @@ class TrainConfig:
     lr_decay_end: float = 0.0
     sample_every: int | None = None
     checkpoint_every: int | None = None
+    dtype: str = "float32"
+    engine: str = "numpy"
+    device: str = "cpu"
     data_dir: str | None = field(default=None, compare=False)
 
-    #: fields that may differ when a run is resumed (they do not change the maths)
-    RESUMABLE = ("epochs", "steps", "sample_every", "checkpoint_every", "data_dir")
+    #: fields that may differ when a run is resumed (they do not change the maths; the
+    #: two engines compute the same step, so a run may continue on the other one)
+    RESUMABLE = ("epochs", "steps", "sample_every", "checkpoint_every", "data_dir", "engine", "device")
 
     def __post_init__(self):
         if isinstance(self.hidden, list):
@@ -153,7 +170,8 @@ class TrainConfig:
             bad("hidden", f"must be one or more layer widths, got {self.hidden!r}")
         for h in self.hidden:
             positive_int("hidden", h)
-        choices = {"optimizer": OPTIMIZERS, "loss": GENERATOR_LOSSES, "order": ORDERS, "noise": NOISE_KINDS}
+        choices = {"optimizer": OPTIMIZERS, "loss": GENERATOR_LOSSES, "order": ORDERS, "noise": NOISE_KINDS,
+                   "dtype": DTYPES, "engine": ENGINES, "device": DEVICES}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 bad(name, f"must be one of {', '.join(allowed)}; got {getattr(self, name)!r}")
@@ -188,6 +206,8 @@ class TrainConfig:
         number("weight_decay", self.weight_decay)
         number("l1", self.l1)
         number("alpha", self.alpha)
+        if self.engine == "numpy" and self.device != "cpu":
+            bad("device", f"{self.device} needs --engine torch (the NumPy engine computes on the CPU)")
         return self
 
     def resolve(self, dataset) -> TrainConfig:
@@ -283,7 +303,7 @@ def memory_needed(config: TrainConfig, data_dim: int) -> int:
     weights_d = sum(a * b + b for a, b in zip(widths_d[:-1], widths_d[1:]))
     copies_g = 4 + (1 if config.ema else 0)
     activations = 6 * 2 * config.batch_size * (sum(widths_g) + sum(widths_d))
-    return 4 * (copies_g * weights_g + 4 * weights_d + activations)
+    return np.dtype(config.dtype).itemsize * (copies_g * weights_g + 4 * weights_d + activations)
 
 
 def available_memory() -> int | None:

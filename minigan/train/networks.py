@@ -12,7 +12,7 @@ from .config import TrainConfig
 
 
 def build_networks(config: TrainConfig, data_dim: int, rng, *, image_shape=None, augment_rng=None):
-    """G and D of the config, initialised from ``rng`` (G first, then D).
+    """G and D of the config, initialised from ``rng`` (G first, then D), in ``config.dtype``.
 
     D is the article's Dense/LeakyReLU stack with, as the config asks: a
     :class:`~minigan.nn.RandomTranslate` and an :class:`~minigan.nn.InstanceNoise` in
@@ -25,9 +25,10 @@ def build_networks(config: TrainConfig, data_dim: int, rng, *, image_shape=None,
     """
     rng = as_generator(rng)
     augment_rng = as_generator(augment_rng)
+    dtype = np.dtype(config.dtype)
     G = build_generator(config.z_dim, config.hidden, data_dim, alpha=config.alpha, output=config.output,
-                        dtype=np.float32, rng=rng)
-    core = build_discriminator(data_dim * config.pack, config.hidden, alpha=config.alpha, dtype=np.float32, rng=rng)
+                        dtype=dtype, rng=rng)
+    core = build_discriminator(data_dim * config.pack, config.hidden, alpha=config.alpha, dtype=dtype, rng=rng)
     layers = []
     if config.translate:
         if image_shape is None:
@@ -55,7 +56,9 @@ def discriminator_probability(D, x: np.ndarray) -> np.ndarray:
     """D(x) = sigmoid(D's logit) for each row of ``x``, shape (N,).  A packing D
     (:class:`~minigan.nn.Pack`) judges packs, so each point is shown to it as a pack of
     m copies of itself."""
-    x = np.ascontiguousarray(x, dtype=np.float32)
+    params = D.params()
+    dtype = next(iter(params.values())).dtype if params else np.float32
+    x = np.ascontiguousarray(x, dtype=dtype)
     if isinstance(D, Pack):
         x = np.repeat(x, D.m, axis=0)
     return sigmoid(D(x)).ravel()

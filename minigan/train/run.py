@@ -138,6 +138,7 @@ class Run:
         """Add the viewer's frame for the current step: the generator being trained (not
         its moving average) and D, with this step's losses.  Draws no random numbers."""
         t, m = self.trainer, self.trainer.metrics
+        t.sync()
         last = (m["d_loss"][-1], m["g_loss"][-1]) if m["step"] and m["step"][-1] == t.step else (math.nan, math.nan)
         self.recorder.snapshot(t.gan.G, t.gan.D, t.step, *last)
 
@@ -325,8 +326,9 @@ def read_run(run_dir: str | os.PathLike) -> tuple[Path, TrainConfig, dict[str, n
 
 
 def load_networks(path):
-    """``(G, D, config, data_info)`` rebuilt from the checkpoint at ``path``; G holds the
-    moving average of the generator's weights when the run kept one (``config.ema``)."""
+    """``(G, D, config, data_info)`` rebuilt from the checkpoint at ``path``, in float32 (a
+    float64 run's weights are rounded); G holds the moving average of the generator's
+    weights when the run kept one (``config.ema``)."""
     arrays = ckpt.load(path)
     stored = ckpt.load_config(arrays)
     try:
@@ -334,9 +336,14 @@ def load_networks(path):
         data = stored["data"]
         dim = int(data["dim"])
         shape = data.get("image_shape")
-        G, D = build_networks(config, dim, np.random.default_rng(0), image_shape=tuple(shape) if shape else None)
+        # Sampling and evaluation are float32 whatever the run trained in.
+        G, D = build_networks(dataclasses.replace(config, dtype="float32"), dim, np.random.default_rng(0),
+                              image_shape=tuple(shape) if shape else None)
     except (KeyError, TypeError, ValueError) as exc:
         raise MiniganError(f"checkpoint {path} has no usable network configuration: {exc}") from None
+    if config.dtype != "float32":
+        arrays = {k: (v.astype(np.float32) if k.split("/")[0] in ("G", "G_ema", "D", "D_buffers") else v)
+                  for k, v in arrays.items()}
     # With an EMA the averaged weights are the ones to sample from.
     ckpt.load_model("G_ema" if config.ema else "G", G, arrays)
     ckpt.load_model("D", D, arrays)

@@ -33,7 +33,8 @@ class Trainer:
     def __init__(self, config: TrainConfig, dataset):
         self.config = config
         self.dataset = dataset
-        self.x = dataset.x
+        dtype = np.dtype(config.dtype)
+        self.x = dataset.x.astype(dtype, copy=False)
         self.spe = steps_per_epoch(len(dataset), config.batch_size, config.d_steps)
         if self.spe < 1:
             raise MiniganError(
@@ -63,9 +64,17 @@ class Trainer:
             self.G_sample = copy.deepcopy(G)
             self.ema = EMA(G, self.G_sample, config.ema)
         self.instance_noise = instance_noise_layers(D)
+        if config.engine == "torch":
+            # The same step on PyTorch: it wraps the GAN (and the EMA) built above, reads the
+            # same random streams and keeps these NumPy objects up to date at sync().
+            from .torch_engine import TorchGAN
+
+            self.gan = TorchGAN(self.gan, ema=self.ema, device=config.device)
+            if self.ema is not None:
+                self.ema = self.gan.ema
         kind = self.kind
         n_fixed = N_GRID if kind == "image" else N_POINTS
-        self.fixed_z = make_noise(np.random.default_rng(fixed_ss), n_fixed, config.z_dim, config.noise)
+        self.fixed_z = make_noise(np.random.default_rng(fixed_ss), n_fixed, config.z_dim, config.noise, dtype)
         view_rng = np.random.default_rng(view_ss)
         k = min(N_REAL_POINTS, len(dataset))
         self.real_view = self.x[np.sort(view_rng.choice(len(dataset), size=k, replace=False))]
@@ -121,10 +130,19 @@ class Trainer:
         self.step += 1
         return stats
 
+    def sync(self) -> None:
+        """Bring the NumPy networks, optimisers and moving average up to date with the
+        engine's (a no-op for the NumPy engine, whose step updates them in place).  Called
+        before anything reads them: checkpoints, pictures, samples, the viewer."""
+        pull = getattr(self.gan, "pull", None)
+        if pull is not None:
+            pull()
+
     def sample(self, n: int) -> np.ndarray:
         """n samples (n, data dim) from :attr:`G_sample` on fresh noise from the GAN's
         noise generator (so: call it after training, not between steps of a run that
         must resume exactly)."""
+        self.sync()
         return np.concatenate([self.G_sample(self.gan.sample_noise(min(1000, n - i))) for i in range(0, n, 1000)])
 
     def apply_schedules(self) -> None:
@@ -152,6 +170,7 @@ class Trainer:
 
     def d_prob(self, x: np.ndarray) -> np.ndarray:
         """D(x) = sigmoid(D's logit), shape (N,) (see :func:`discriminator_probability`)."""
+        self.sync()
         return discriminator_probability(self.gan.D, x)
 
     def picture(self, path: Path, title: str) -> Path | None:
@@ -159,6 +178,7 @@ class Trainer:
         picture: more than 2 dimensions and not images)."""
         from .. import viz
 
+        self.sync()
         kind, fake = self.kind, self.G_sample(self.fixed_z)
         if kind == "image":
             return viz.save_image_grid(fake, self.dataset.image_shape, path)
@@ -172,6 +192,7 @@ class Trainer:
     # -- checkpoint contents ------------------------------------------------------------------------
 
     def state_arrays(self) -> dict[str, np.ndarray]:
+        self.sync()
         gan = self.gan
         arrays = {}
         arrays.update(ckpt.model_arrays("G", gan.G))
@@ -233,5 +254,8 @@ class Trainer:
         self.perm = perm.copy() if step % spe != 0 else None
         self.elapsed = elapsed
         self.metrics = {c: metrics[c].tolist() for c in METRIC_COLUMNS}
+        push = getattr(gan, "push", None)
+        if push is not None:  # the PyTorch engine: copy the restored state to its tensors
+            push()
 
 
