@@ -267,6 +267,9 @@ def test_cli_engine_export_import_sample(tmp_path):
     assert (stored["engine"], stored["device"], stored["dtype"]) == ("torch", "cpu", "float64")
     r = minigan("sample", "--checkpoint", "run", "-o", "s.png", "--npy", "s.npy", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
+    r = minigan("eval", "--checkpoint", "run", "-n", "500", "--quick", "--json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "modes" in r.stdout, r.stdout
     r = minigan("export", "--checkpoint", "run", "-o", "model.pt", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     payload = torch.load(tmp_path / "model.pt", weights_only=True)
