@@ -137,10 +137,11 @@ def toy_table(dataset: str, results: list[dict], settings: ToySettings, seeds: i
         lines.append(f"| {label} | {m[0]:.1f} ± {m[1]:.1f} | {100 * hq[0]:.1f} ± {100 * hq[1]:.1f} | "
                      f"{kl[0]:.2f} ± {kl[1]:.2f} | {len(rows)} seeds, all {total} modes in {all_modes} |")
     lines.append("")
-    decay = (f", decaying geometrically to {settings.lr_end:g} over the last {1 - settings.decay_start:.0%} of the steps"
-             if settings.lr_end != settings.lr else "")
+    decay = (f", decaying geometrically to {settings.lr_end:g} over the last {1 - settings.decay_start:.0%} "
+             "of the steps" if settings.lr_end != settings.lr else "")
     lines.append(f"minigan rows: the article's networks (hidden 128 x 3, leaky ReLU), non-saturating loss, "
-                 f"Adam lr {settings.lr:g}{decay} (both networks), beta1 {settings.beta1}, batch {settings.batch_size}, "
+                 f"Adam lr {settings.lr:g}{decay} (both networks), beta1 {settings.beta1}, "
+                 f"batch {settings.batch_size}, "
                  f"{settings.steps:,} steps on {settings.n_train:,} fixed samples, {settings.n_eval:,} samples "
                  f"evaluated; {seeds} seeds per row; reverse KL = KL(histogram of high-quality samples over "
                  f"modes || uniform).")

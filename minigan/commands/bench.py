@@ -121,7 +121,8 @@ def format_report(result: dict) -> str:
         legend = "ratio = minigan ms / pytorch ms (< 1: minigan is faster); mg, pt = minigan, PyTorch; " + legend
     floor = ("floor ms = the step's matrix products alone in NumPy (no NumPy step can be faster with this BLAS)"
              + ("; floor = floor ms / pytorch ms, the lowest ratio reachable" if torch else ""))
-    lines += ["", legend, floor, "other = CPUs kept busy by other processes meanwhile (should be ~0 for numbers to trust)"]
+    lines += ["", legend, floor,
+              "other = CPUs kept busy by other processes meanwhile (should be ~0 for numbers to trust)"]
     busy = [r["other_load_cpus"] for r in result["headline"] + result["scaling"] if r.get("other_load_cpus")]
     if busy and max(busy) > 0.1:
         lines.append(f"WARNING   other processes used up to {max(busy):.2f} CPUs during the measurement: "

@@ -84,6 +84,30 @@ def saturated_batches(rng, D, x_dim, n_real, n_fake, dtype, *, target=500.0, sam
     raise RuntimeError("saturated_batches: could not draw batches with both signs")  # pragma: no cover
 
 
+def generator_setups(seed: int) -> list:
+    """Two small float64 ``(label, G, D, z)`` cases whose parameter shapes differ between
+    G and D (so a dict of D's gradients is told apart from G's)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for z_dim, g_hidden, x_dim, d_hidden, n in ((3, (5, 4), 2, (6,), 7), (2, (3,), 3, (4, 4), 4)):
+        G = build_generator(z_dim, g_hidden, x_dim, dtype=np.float64, rng=rng)
+        D = build_discriminator(x_dim, d_hidden, dtype=np.float64, rng=rng)
+        z = rng.standard_normal((n, z_dim))
+        out.append((f"G {arrow((z_dim, *g_hidden, x_dim))}，D {arrow((x_dim, *d_hidden, 1))}，z {shape_str(z.shape)}",
+                    G, D, z))
+    return out
+
+
+def chain_through(G, D, z, dlogits_of) -> dict:
+    """G's parameter gradients when ``dlogits_of(logits)`` is fed back through D and G
+    (minigan's own modules): the chain every generator-side exercise asks for."""
+    fake, g_cache = G.forward(z)
+    logits, d_cache = D.forward(fake)
+    d_fake, _ = D.backward(dlogits_of(logits), d_cache)
+    _, grads = G.backward(d_fake, g_cache)
+    return grads
+
+
 def flat(grads, keys) -> np.ndarray:
     return np.concatenate([np.asarray(grads[k], dtype=np.float64).ravel() for k in keys])
 

@@ -20,6 +20,7 @@ import numpy as np
 from .. import losses
 from ..gan import build_discriminator, build_generator
 from ..nn.activations import sigmoid
+from ._gan_common import chain_through, flat, generator_setups
 from ._modules import DOWNCAST, UPCAST
 from ._report import (
     ExerciseResult,
@@ -64,26 +65,6 @@ PRECISION = ("只在 float32 的精度上正确（约 7 位有效数字）：flo
              "或者公式里加了一个很小的 eps。不要写死 dtype：沿用输入的 dtype。")
 
 
-def _setups(seed):
-    """Two small float64 (G, D, z) triples whose parameter shapes differ between G and D."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for z_dim, g_hidden, x_dim, d_hidden, n in ((3, (5, 4), 2, (6,), 7), (2, (3,), 3, (4, 4), 4)):
-        G = build_generator(z_dim, g_hidden, x_dim, dtype=np.float64, rng=rng)
-        D = build_discriminator(x_dim, d_hidden, dtype=np.float64, rng=rng)
-        z = rng.standard_normal((n, z_dim))
-        out.append((f"G {z_dim}->{'->'.join(map(str, g_hidden))}->{x_dim}，D {x_dim}->"
-                    f"{'->'.join(map(str, d_hidden))}->1，z {shape_str(z.shape)}", G, D, z))
-    return out
-
-
-def _chain(G, D, z, dlogits_of):
-    """G's gradients when ``dlogits_of(logits)`` is fed back through D (minigan's modules)."""
-    fake, g_cache = G.forward(z)
-    logits, d_cache = D.forward(fake)
-    d_fake, _ = D.backward(dlogits_of(logits), d_cache)
-    _, grads = G.backward(d_fake, g_cache)
-    return grads
 
 
 def _skip_d(G, z, logits):
@@ -93,7 +74,7 @@ def _skip_d(G, z, logits):
 
 
 def reference(G, D, z):
-    return _chain(G, D, z, lambda logits: losses.generator_loss(logits, "non_saturating")[1])
+    return chain_through(G, D, z, lambda logits: losses.generator_loss(logits, "non_saturating")[1])
 
 
 def _loss(G, D, z):
@@ -153,7 +134,7 @@ def _unchanged(before, G, D, z) -> None:
 
 def run(answer, result: ExerciseResult, *, seed: int = 0, max_examples: int = 25) -> None:
     s = Session(result, _explain)
-    setups = _setups(seed)
+    setups = generator_setups(seed)
 
     def first():
         if not callable(answer):
@@ -171,9 +152,6 @@ def run(answer, result: ExerciseResult, *, seed: int = 0, max_examples: int = 25
     s.run("dtype 保持：float32 进 float32 出，float64 进 float64 出", lambda: _dtype(answer, seed))
     s.run("性质测试（hypothesis）：随机网络、dtype", lambda: _property(answer, max_examples))
 
-
-def _flat(grads, keys):
-    return np.concatenate([np.asarray(grads[k], dtype=np.float64).ravel() for k in keys])
 
 
 def _rel(a, ref) -> float:
@@ -195,10 +173,10 @@ def _gradient(answer, setups):
             nums.append(num.ravel())
             noises.append(noise.ravel())
         n = z.shape[0]
-        ref = _flat(reference(G, D, z), keys)
+        ref = flat(reference(G, D, z), keys)
 
         def via(dlogits_of, G=G, D=D, z=z, keys=keys):
-            return _flat(_chain(G, D, z, dlogits_of), keys)
+            return flat(chain_through(G, D, z, dlogits_of), keys)
 
         probes = [
             Probe(via(lambda l: losses.generator_loss(l, "minimax")[1]),
@@ -212,7 +190,7 @@ def _gradient(answer, setups):
                   "dL/dD = -1 / (N D(G(z))) 是对概率 D = sigmoid(logits) 的导数，但 D.backward 需要的是对 logits "
                   "的梯度：还要乘上 sigmoid'(logits) = D (1 - D)，化简得 (D - 1) / N。直接从 logits 计算 "
                   "(sigmoid(logits) - 1) / N，不要先除以 D 再乘回来（D 下溢为 0 时会得到 0 · inf = NaN）。"),
-            Probe(_flat(_skip_d(G, z, D(G(z))), keys),
+            Probe(flat(_skip_d(G, z, D(G(z))), keys),
                   "跳过了 D：dlogits（形状 (N, 1)）被直接送进了 G.backward（NumPy 把它广播到了 G 的所有输出上）。"
                   "G.backward 需要的是对 G 输出的梯度，也就是 D.backward 返回的 dx。" + CHAIN),
         ]
@@ -224,7 +202,7 @@ def _gradient(answer, setups):
         if n > 1:
             scale_hints[float(n)] = (f"漏了 1/N：梯度是正确值的 N = {n} 倍。损失是批内的平均值，"
                                      "所以 dlogits = (sigmoid(logits) - 1) / N。")
-        analytic = _flat(grads, keys)
+        analytic = flat(grads, keys)
         try:
             details.append(diagnose_gradient("G 的梯度", analytic, np.concatenate(nums),
                                              np.concatenate(noises), ref, n=n, probes=probes,
@@ -276,7 +254,7 @@ def _saturated_setups(seed):
 def _saturated(answer, seed):
     # First at ordinary logits: an answer that is wrong everywhere is not a saturation
     # problem, and its hint belongs to the gradient check above.
-    _, G, D, z = _setups(seed)[0]
+    _, G, D, z = generator_setups(seed)[0]
     before = (snapshot(G.params()), snapshot(D.params()), z.copy())
     grads = _call(answer, G, D, z)
     _unchanged(before, G, D, z)
@@ -299,7 +277,7 @@ def _saturated(answer, seed):
         runtime = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)))
         ref = reference(G, D, z)
         keys = list(ref)
-        a, r = _flat(grads, keys), _flat(ref, keys)
+        a, r = flat(grads, keys), flat(ref, keys)
         if not np.all(np.isfinite(a)):
             bad = [k for k in keys if not np.all(np.isfinite(grads[k]))]
             detail = f"{label}：grads[{bad[0]!r}] 含有 NaN 或 inf"
@@ -317,7 +295,7 @@ def _saturated(answer, seed):
 
 
 def _no_mutation(answer, seed):
-    _, G, D, z = _setups(seed)[0]
+    _, G, D, z = generator_setups(seed)[0]
     before = (snapshot(G.params()), snapshot(D.params()), z.copy())
     _call(answer, G, D, z, keep_dtype=False)
     _unchanged(before, G, D, z)

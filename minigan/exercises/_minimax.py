@@ -19,7 +19,17 @@ import numpy as np
 from .. import losses
 from ..gan import build_discriminator, build_generator
 from ..nn.activations import sigmoid
-from ._gan_common import PROB_NAN, UPCAST, arrow, check_grads_dict, flat, grad_check, saturate
+from ._gan_common import (
+    PROB_NAN,
+    UPCAST,
+    arrow,
+    chain_through,
+    check_grads_dict,
+    flat,
+    generator_setups,
+    grad_check,
+    saturate,
+)
 from ._report import (
     ExerciseResult,
     Failure,
@@ -31,7 +41,6 @@ from ._report import (
     numeric_gradient,
     original,
     run_property,
-    shape_str,
     snapshot,
 )
 
@@ -56,29 +65,11 @@ ZERO = "梯度全为 0：梯度没有传到 G 的参数。" + CHAIN
 D_GRADS = "取 D.backward 返回的 dx（对 D 输入、即生成样本的梯度），再交给 G.backward。" + CHAIN
 
 
-def _setups(seed):
-    rng = np.random.default_rng(seed)
-    out = []
-    for z_dim, g_hidden, x_dim, d_hidden, n in ((3, (5, 4), 2, (6,), 7), (2, (3,), 3, (4, 4), 4)):
-        G = build_generator(z_dim, g_hidden, x_dim, dtype=np.float64, rng=rng)
-        D = build_discriminator(x_dim, d_hidden, dtype=np.float64, rng=rng)
-        z = rng.standard_normal((n, z_dim))
-        out.append((f"G {arrow((z_dim, *g_hidden, x_dim))}，D {arrow((x_dim, *d_hidden, 1))}，z {shape_str(z.shape)}",
-                    G, D, z))
-    return out
-
-
-def _chain(G, D, z, dlogits_of):
-    fake, g_cache = G.forward(z)
-    logits, d_cache = D.forward(fake)
-    d_fake, _ = D.backward(dlogits_of(logits), d_cache)
-    _, grads = G.backward(d_fake, g_cache)
-    return grads
 
 
 def reference(G, D, z):
     """minigan's minimax generator gradient (``GAN(loss="minimax").g_step``'s maths)."""
-    return _chain(G, D, z, lambda logits: losses.generator_loss(logits, "minimax")[1])
+    return chain_through(G, D, z, lambda logits: losses.generator_loss(logits, "minimax")[1])
 
 
 def _loss(G, D, z):
@@ -109,7 +100,7 @@ def _call(answer, G, D, z):
 
 def run(answer, result: ExerciseResult, *, seed: int = 0, max_examples: int = 25) -> None:
     s = Session(result, _explain)
-    setups = _setups(seed)
+    setups = generator_setups(seed)
 
     def first():
         if not callable(answer):
@@ -142,7 +133,7 @@ def _gradient(answer, setups):
         n = z.shape[0]
 
         def via(dlogits_of, G=G, D=D, z=z, keys=keys):
-            return flat(_chain(G, D, z, dlogits_of), keys)
+            return flat(chain_through(G, D, z, dlogits_of), keys)
 
         fake, g_cache = G.forward(z)
         dl = losses.generator_loss(D(fake), "minimax")[1]
@@ -203,7 +194,7 @@ def _saturated(answer, seed):
 
 
 def _no_mutation(answer, seed):
-    _, G, D, z = _setups(seed)[0]
+    _, G, D, z = generator_setups(seed)[0]
     g0, d0, z0 = snapshot(G.params()), snapshot(D.params()), z.copy()
     _call(answer, G, D, z)
     if changed(d0, D.params()):
