@@ -9,9 +9,8 @@ purpose: these are solutions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
+from exercise_answers import Wrong  # the record shared by every answer module
 
 # ======================================================================================
 # Shared learner-style pieces.
@@ -213,17 +212,6 @@ def _step(G, D, opt_G, opt_D, x_real, z_d, z_g, real_label=1.0, *, mistake=""):
 
 # ======================================================================================
 # Wrong answers.
-
-@dataclass
-class Wrong:
-    exercise: str
-    answer: object
-    words: tuple  # every phrase must appear in the checker's hints
-
-    @property
-    def id(self) -> str:
-        return f"{self.exercise}:{getattr(self.answer, '__name__', 'answer')}"
-
 
 WRONG: list[Wrong] = []
 

@@ -8,9 +8,9 @@ naming that mistake.  Kept out of the package and the notebooks: these are solut
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
+from exercise_answers import Wrong  # the record shared by every answer module
 
 # ======================================================================================
 # adam_step: correct answers
@@ -259,17 +259,6 @@ def coverage_todo(samples, centres, std):
 
 # ======================================================================================
 # The table of wrong answers
-
-
-@dataclass(frozen=True)
-class Wrong:
-    exercise: str
-    answer: object
-    words: tuple[str, ...]
-
-    @property
-    def id(self) -> str:
-        return f"{self.exercise}:{self.answer.__name__ if hasattr(self.answer, '__name__') else self.answer}"
 
 
 def _named(fn, name):
