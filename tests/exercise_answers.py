@@ -515,6 +515,24 @@ class LeakyReLUSlopeOneAtZero(MyLeakyReLU):
         return np.where(x >= 0, dy, dy * self.alpha), {}
 
 
+class LeakyReLUMidpointAtZero(MyLeakyReLU):
+    """Slope (1 + alpha) / 2 at 0: unusual, but a subgradient all the same."""
+
+    def backward(self, dy, cache):
+        x = cache
+        slope = np.where(x > 0, 1.0, np.where(x < 0, self.alpha, (1 + self.alpha) / 2)).astype(dy.dtype)
+        return dy * slope, {}
+
+
+@wrong("leaky_relu", "x = 0 处 leaky ReLU 不可导", "取 0")
+class LeakyDerivativeZeroAtZero(MyLeakyReLU):
+    """(x > 0) + alpha * (x < 0): slope 0 at exactly 0, which no subgradient has."""
+
+    def backward(self, dy, cache):
+        x = cache
+        return dy * ((x > 0) + self.alpha * (x < 0)).astype(dy.dtype), {}
+
+
 class SigmoidFromTanh(MySigmoid):
     def forward(self, x):
         s = (1 + np.tanh(x / 2)) / 2

@@ -50,6 +50,7 @@ CORRECT = [
     ("sigmoid", Sigmoid), ("sigmoid", answers.MySigmoid),
     # correct answers written differently: either subgradient at 0, other stable sigmoids
     ("leaky_relu", answers.LeakyReLUWithWhereOnOutput), ("leaky_relu", answers.LeakyReLUSlopeOneAtZero),
+    ("leaky_relu", answers.LeakyReLUMidpointAtZero),
     ("sigmoid", answers.SigmoidFromTanh), ("sigmoid", answers.SigmoidFromLogaddexp),
     ("bce_with_logits", bce_with_logits), ("bce_with_logits", answers.my_bce_with_logits),
     ("generator_gradient", library_generator_gradient), ("generator_gradient", library_generator_gradient_lean),
