@@ -88,7 +88,7 @@ def test_correct_answers_pass(name, answer):
     assert result, str(result)
     assert not result.failed and not result.hints
     rows = " ".join(r.name for r in result.rows)
-    for word in ("unchanged", "float32", "hypothesis", "饱和"):
+    for word in ("不变", "float32", "hypothesis", "饱和"):
         assert word in rows, (word, rows)
 
 

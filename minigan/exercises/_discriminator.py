@@ -158,9 +158,9 @@ def run(answer, result: ExerciseResult, *, seed: int = 0, max_examples: int = 25
     if not s.run("返回 (loss, grads)（键和形状同 D.params()）", first) and not s.todo_seen:
         return  # nothing else can run (an unfinished answer still lists every check)
     s.run("损失值（与 minigan.losses.discriminator_loss 比较）", lambda: _loss_values(answer, setups))
-    s.run("D 参数的梯度（gradient check，float64 有限差分）", lambda: _gradient(answer, setups))
+    s.run("D 参数的梯度（梯度检验，float64 有限差分）", lambda: _gradient(answer, setups))
     s.run("饱和的判别器：logits 达 ±1e2 以上（float32）", lambda: _saturated(answer, seed))
-    s.run("D、x_real、x_fake 保持不变（unchanged）", lambda: _no_mutation(answer, seed))
+    s.run("D、x_real、x_fake 保持不变", lambda: _no_mutation(answer, seed))
     s.run("float32 输入，float32 输出", lambda: _dtype(answer, seed))
     s.run("性质测试（hypothesis）：随机网络、批大小、dtype、饱和程度", lambda: _property(answer, max_examples))
 

@@ -344,7 +344,7 @@ def run(answer, result: ExerciseResult, *, seed: int = 0, max_examples: int = 25
           lambda: _compare_case(answer, cases[1]))
     s.run("报告的损失与 D 的输出（d_loss、g_loss、d_real、d_fake）", lambda: _compare_stats(answer, cases))
     s.run("饱和的判别器：logits 达 ±1e2 以上（float32）", lambda: _saturated(answer, seed))
-    s.run("输入保持不变（unchanged），参数原地更新", lambda: _no_mutation(answer, seed))
+    s.run("输入保持不变，参数原地更新", lambda: _no_mutation(answer, seed))
     s.run("float32 输入，float32 输出", lambda: _dtype(answer, seed))
     s.run("性质测试（hypothesis）：随机网络、k、标签平滑、优化器、dtype", lambda: _property(answer, max_examples))
 
