@@ -8,15 +8,20 @@
 
 Each checker runs, on the learner's code: gradient checks in float64 against central
 differences (:mod:`minigan.gradcheck`) on several random inputs, forward values against
-minigan's own implementation, float32-in / float32-out, no modification of inputs,
-re-entrancy (two forwards, then both backwards with their own caches), extreme inputs
-where they matter (|z| = 1e4), and a hypothesis property test over random shapes and
-dtypes.  Anything the learner's code raises becomes a failed check with the exception's
-message: ``check`` itself does not raise (an unknown exercise name aside).  A failed
-check carries a *hint* naming the likely mistake, found by testing for that mistake
-specifically (a gradient exactly N times too large is a missing 1/N; exactly minus the
-right one is a flipped sign; a tanh derivative equal to ``1 - x**2`` is written with the
-input instead of the output; ...).
+minigan's own implementation, dtypes kept (float32 stays float32, float64 stays float64),
+no modification of inputs, re-entrancy as ``GAN.train_step`` needs it (forward(x1), an
+inference forward that is never backpropagated, forward(x2), then the two backwards in
+reverse order, each with its own cache), exact zeros (0 and -0.0) for the activations,
+extreme inputs where they matter (|z| up to 1e4), saturated discriminators (logits of
+±1e2 to ±2e3) for the GAN gradients, and a hypothesis property test over random shapes
+and dtypes.  Anything the learner's code raises becomes a failed check with the
+exception's message: ``check`` itself does not raise (an unknown exercise name aside).
+A failed check carries a *hint* naming the likely mistake, found by testing for that
+mistake specifically (a gradient exactly N times too large is a missing 1/N; exactly
+minus the right one is a flipped sign; a tanh derivative equal to ``1 - x**2`` is written
+with the input instead of the output; a gradient equal to another batch's read inputs
+kept on ``self``; ...).  The report a learner reads is Simplified Chinese (check names,
+details, hints, verdict); library exception messages are quoted as they are.
 
 The answer contracts (the notebooks in ``notebooks/exercises/`` state them too):
 
