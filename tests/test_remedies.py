@@ -4,7 +4,7 @@ spectral-norm power iteration, the moving average and the learning-rate schedule
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from minigan.ema import EMA
@@ -156,12 +156,18 @@ def test_translate_refuses_rows_that_are_not_images():
 
 
 @given(seed=st.integers(0, 2**31 - 1), n_in=st.integers(2, 12), n_out=st.integers(2, 12))
+@example(seed=39359616, n_in=8, n_out=8)  # found by the random profile: s1/s0 = 0.9955
 def test_power_iteration_converges_to_the_largest_singular_value(seed, n_in, n_out):
     layer = SpectralNorm(Dense(n_in, n_out, dtype=np.float64, rng=seed), rng=seed + 1)
     for _ in range(500):
         layer.update_buffers()
     s = np.linalg.svd(layer.dense.W, compute_uv=False)
-    if s[0] - s[1] > 1e-3 * s[0]:  # a clear gap: the iteration converges geometrically
+    # u^T W v with unit u and v never exceeds the spectral norm, converged or not.
+    assert layer.sigma() <= s[0] * (1 + 1e-12)
+    # The error shrinks like (s1/s0)^(2k) after k iterations: a gap of 1e-3 is not enough
+    # for k = 500 (seed=39359616, 8x8: s1/s0 = 0.9955, error 1.9e-6), so the convergence
+    # claim is made only where (s1/s0)^1000 < 1e-12, i.e. s1/s0 < 0.973.
+    if (s[1] / s[0]) ** 1000 < 1e-12:
         assert layer.sigma() == pytest.approx(s[0], rel=1e-6)
     # With exact singular vectors the normalised matrix has spectral norm 1.
     y, (x, Wn, sigma, u, v) = layer.forward(np.eye(n_in))
