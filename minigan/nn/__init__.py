@@ -2,6 +2,9 @@
 
 from . import init
 from .activations import LeakyReLU, ReLU, Sigmoid, Tanh, sigmoid
+from .batchnorm import BatchNorm1d, BatchNorm2d
+from .conv import Conv2d, MaxPool2d
+from .conv_transpose import ConvTranspose2d
 from .dense import Dense
 from .dropout import Dropout
 from .instance_noise import InstanceNoise
@@ -11,5 +14,6 @@ from .sequential import Sequential
 from .spectral_norm import SpectralNorm
 from .translate import RandomTranslate
 
-__all__ = ["Dense", "Dropout", "InstanceNoise", "LeakyReLU", "Module", "Pack", "RandomTranslate", "ReLU", "Sequential",
-           "Sigmoid", "SpectralNorm", "Tanh", "init", "sigmoid"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d", "Dense", "Dropout", "InstanceNoise",
+           "LeakyReLU", "MaxPool2d", "Module", "Pack", "RandomTranslate", "ReLU", "Sequential", "Sigmoid",
+           "SpectralNorm", "Tanh", "init", "sigmoid"]

@@ -1,10 +1,15 @@
 """2-D convolution and max pooling on flattened images, so they chain with every other
 module (all of minigan's modules take and return (N, features) arrays).
 
-Images are stored channels-last: a row of length ``H * W * C`` is an (H, W, C) image
-(a 28 x 28 grey digit is simply its 784 pixels).  minigan's networks for the article are
-dense; these two layers exist for the *judge* (:mod:`minigan.metrics.judge`), a small
-convolutional digit classifier whose features score generated digits.
+**The image convention.**  Images are stored channels-last and flattened: a row of
+length ``H * W * C`` is an (H, W, C) image, pixel (i, j) channel c at ``(i W + j) C + c``
+(a 28 x 28 grey digit is simply its 784 pixels).  Every image layer in minigan
+(:class:`Conv2d`, :class:`~minigan.nn.ConvTranspose2d`, :class:`MaxPool2d`,
+:class:`~minigan.nn.BatchNorm2d`, :class:`~minigan.nn.RandomTranslate`) reads and writes
+this layout, and a :class:`~minigan.nn.Dense` layer after them simply sees the flattened
+features.  (PyTorch stores (N, C, H, W); :mod:`minigan.interop.torch` permutes.)
+Convolution weights are (C_in, k, k, C_out) for :class:`Conv2d`; see
+:mod:`minigan.nn.im2col` for the patch matrix they multiply.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import math
 import numpy as np
 
 from .dense import as_generator
+from .im2col import col2im, conv_output_size, im2col
+from .init import get_initializer
 from .module import Module, check_input
 
 
@@ -23,45 +30,71 @@ def _shape3(owner: str, shape) -> tuple[int, int, int]:
     return tuple(int(v) for v in shape)
 
 
+def _positive(owner: str, name: str, value, minimum: int = 1) -> int:
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
+        kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ValueError(f"{owner}: {name} must be {kind}, got {value!r}")
+    return int(value)
+
+
+def conv_weight(shape, fan_in: int, fan_out: int, init, rng, dtype) -> np.ndarray:
+    """A convolution weight of ``shape``: ``"glorot_uniform"`` U(-a, a) with
+    a = sqrt(6 / (fan_in + fan_out)) and fans counted as TensorFlow does (C_in k k and
+    C_out k k), or any initialiser that does not depend on fans (``"normal"``: N(0, 0.02^2),
+    DCGAN's, or a callable ``f(shape, rng, dtype)``)."""
+    if init == "glorot_uniform":
+        limit = math.sqrt(6.0 / (fan_in + fan_out))
+        return as_generator(rng).uniform(-limit, limit, shape).astype(dtype)
+    if init in ("glorot_normal", "he_normal"):
+        raise ValueError(f"convolution layers: init {init!r} is for matrices; use 'glorot_uniform', 'normal' "
+                         "or a callable f(shape, rng, dtype)")
+    return get_initializer(init)(shape, as_generator(rng), dtype)
+
+
 class Conv2d(Module):
-    """Valid (unpadded), stride-1 convolution with a ``k x k`` kernel (cross-correlation, as
-    in every deep-learning library).
+    """2-D convolution (cross-correlation, as in every deep-learning library) with a
+    ``k x k`` kernel, ``stride`` s and zero ``padding`` p.
 
-    Shapes: x (N, H W C) -> y (N, Ho Wo F) with Ho = H - k + 1, Wo = W - k + 1, F =
-    ``out_channels``; ``W`` (C, k, k, F), ``b`` (F,).  Forward, per output position::
+    Shapes: x (N, H W C) -> y (N, Ho Wo F) with ``Ho = (H + 2p - k) // s + 1`` (and Wo
+    alike; PyTorch's formula), F = ``out_channels``; ``W`` (C, k, k, F), ``b`` (F,).
+    Forward, per output position, with xp the zero-padded input::
 
-        y[n, i, j, f] = b[f] + sum_{c, u, v} x[n, i + u, j + v, c] W[c, u, v, f]
+        y[n, i, j, f] = b[f] + sum_{c, u, v} xp[n, s i + u, s j + v, c] W[c, u, v, f]
 
-    computed as one matrix product: the patches ("im2col", a strided *view* of x,
-    copied once into ``cols`` of shape (N Ho Wo, C k k)) times W reshaped to (C k k, F).
+    computed as one matrix product: the patches (:func:`~minigan.nn.im2col.im2col`, one
+    copy out of a strided view) ``cols`` (N Ho Wo, C k k) times W reshaped to (C k k, F).
     Backward, with ``g = dy`` reshaped to (N Ho Wo, F)::
 
-        dW = cols^T g,   db = sum_rows g,   dcols = g W^T
+        dW = cols^T g,   db = sum_rows g,   dcols = g W^T,   dx = col2im(dcols)
 
-    and ``dx`` adds each patch's gradient back where the patch came from ("col2im": k^2
-    shifted additions).  Cache: ``cols``.  ``W`` is Glorot-uniform (fan_in = C k k,
-    fan_out = F k k, as TensorFlow counts), ``b`` zero.
+    where :func:`~minigan.nn.im2col.col2im` adds each patch's gradient back where the
+    patch came from (overlapping patches add up) and cuts the padding off.  Cache:
+    ``cols``.  ``W`` is Glorot-uniform by default (see :func:`conv_weight`), ``b`` zero.
     """
 
     backward_options = frozenset({"need_dx", "need_grads"})
 
-    def __init__(self, in_shape, out_channels: int, kernel: int, *, dtype=np.float32, rng=None):
+    def __init__(self, in_shape, out_channels: int, kernel: int, *, stride: int = 1, padding: int = 0,
+                 init="glorot_uniform", dtype=np.float32, rng=None):
         self.in_shape = _shape3("Conv2d", in_shape)
         H, W, C = self.in_shape
-        if not isinstance(kernel, (int, np.integer)) or not 1 <= kernel <= min(H, W):
-            raise ValueError(f"Conv2d: kernel must be an integer in [1, {min(H, W)}], got {kernel!r}")
-        if not isinstance(out_channels, (int, np.integer)) or out_channels < 1:
-            raise ValueError(f"Conv2d: out_channels must be a positive integer, got {out_channels!r}")
-        self.k, self.out_channels, self.dtype = int(kernel), int(out_channels), np.dtype(dtype)
-        self.out_shape = (H - self.k + 1, W - self.k + 1, self.out_channels)
-        fan_in, fan_out = C * self.k ** 2, self.out_channels * self.k ** 2
-        limit = math.sqrt(6.0 / (fan_in + fan_out))
-        self.W = as_generator(rng).uniform(-limit, limit, (C, self.k, self.k, self.out_channels)).astype(self.dtype)
-        self.b = np.zeros(self.out_channels, dtype=self.dtype)
+        self.out_channels = _positive("Conv2d", "out_channels", out_channels)
+        self.stride = _positive("Conv2d", "stride", stride)
+        self.padding = _positive("Conv2d", "padding", padding, 0)
+        p = self.padding
+        if not isinstance(kernel, (int, np.integer)) or not 1 <= kernel <= min(H, W) + 2 * p:
+            raise ValueError(f"Conv2d: kernel must be an integer in [1, {min(H, W) + 2 * p}] for a {H}x{W} input "
+                             f"with padding {p}, got {kernel!r}")
+        self.k, self.dtype = int(kernel), np.dtype(dtype)
+        k, s, F = self.k, self.stride, self.out_channels
+        self.out_shape = (conv_output_size(H, k, s, p), conv_output_size(W, k, s, p), F)
+        self.W = conv_weight((C, k, k, F), C * k * k, F * k * k, init, rng, self.dtype)
+        self.b = np.zeros(F, dtype=self.dtype)
 
     def __repr__(self) -> str:
         H, W, C = self.in_shape
-        return f"Conv2d({H}x{W}x{C} -> {'x'.join(map(str, self.out_shape))}, kernel {self.k})"
+        extra = (f", stride {self.stride}" if self.stride != 1 else "") + (f", padding {self.padding}" if self.padding else "")
+        return f"Conv2d({H}x{W}x{C} -> {'x'.join(map(str, self.out_shape))}, kernel {self.k}{extra})"
 
     def params(self) -> dict[str, np.ndarray]:
         return {"W": self.W, "b": self.b}
@@ -69,28 +102,22 @@ class Conv2d(Module):
     def forward(self, x):
         H, W, C = self.in_shape
         check_input(self, x, H * W * C, self.dtype)
-        n, (Ho, Wo, F) = x.shape[0], self.out_shape
-        patches = np.lib.stride_tricks.sliding_window_view(x.reshape(n, H, W, C), (self.k, self.k), axis=(1, 2))
-        cols = patches.reshape(n * Ho * Wo, C * self.k * self.k)  # (n, Ho, Wo, C, k, k): a copy
+        n, F = x.shape[0], self.out_channels
+        cols = im2col(x.reshape(n, H, W, C), self.k, self.stride, self.padding)
         y = cols @ self.W.reshape(-1, F)
         y += self.b
-        return y.reshape(n, Ho * Wo * F), cols
+        return y.reshape(n, -1), cols
 
     def backward(self, dy, cache, *, need_dx: bool = True, need_grads: bool = True):
         cols = cache
-        H, W, C = self.in_shape
-        Ho, Wo, F = self.out_shape
-        n, k = dy.shape[0], self.k
-        g = dy.reshape(n * Ho * Wo, F)
+        F = self.out_channels
+        g = dy.reshape(-1, F)
         grads = {"W": (cols.T @ g).reshape(self.W.shape), "b": g.sum(axis=0)} if need_grads else {}
         if not need_dx:
             return None, grads
-        dcols = (g @ self.W.reshape(-1, F).T).reshape(n, Ho, Wo, C, k, k)
-        dx = np.zeros((n, H, W, C), dtype=dy.dtype)
-        for u in range(k):
-            for v in range(k):
-                dx[:, u:u + Ho, v:v + Wo, :] += dcols[..., u, v]
-        return dx.reshape(n, H * W * C), grads
+        dcols = g @ self.W.reshape(-1, F).T
+        dx = col2im(dcols, self.in_shape, self.k, self.stride, self.padding)
+        return dx.reshape(dy.shape[0], -1), grads
 
 
 class MaxPool2d(Module):
