@@ -272,3 +272,16 @@ def load_buffers(prefix: str, model, arrays: dict[str, np.ndarray]) -> None:
             return model.buffers() if hasattr(model, "buffers") else {}
 
     load_model(prefix, _Buffers(), arrays)
+
+
+def network_arrays(name: str, model) -> dict[str, np.ndarray]:
+    """A network's parameters under ``<name>/`` and its buffers (batch norm's running
+    averages, spectral norm's vectors) under ``<name>_buffers/``."""
+    return {**model_arrays(name, model), **buffer_arrays(f"{name}_buffers", model)}
+
+
+def load_network(name: str, model, arrays: dict[str, np.ndarray]) -> None:
+    """Load what :func:`network_arrays` saved into ``model`` in place (a network without
+    buffers expects none, so checkpoints from before buffers existed still load)."""
+    load_model(name, model, arrays)
+    load_buffers(f"{name}_buffers", model, arrays)

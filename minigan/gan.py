@@ -140,7 +140,11 @@ class GAN:
     Optimisers default to Adam(lr=2e-4, betas=(0.5, 0.999)).
 
     D may see the batch in packs (``minigan.nn.Pack``): its logits then have one row
-    per pack, and the real packs are the first half of them.
+    per pack.
+
+    Modes: the training step runs every network's training pass (``forward``: dropout
+    and translation draw, batch norm uses the batch's statistics and updates its running
+    averages); :meth:`sample` runs G's evaluation pass (``G(z)``).
 
     Every step allocates new arrays (caches and gradients are never reused, see
     :mod:`minigan.nn.module`).  Constructing a GAN calls :func:`keep_freed_memory` once
@@ -178,7 +182,9 @@ class GAN:
         return make_noise(self.rng, n, self.z_dim, self.noise, self.dtype)
 
     def sample(self, n: int) -> np.ndarray:
-        """n generated samples, shape (n, out_dim)."""
+        """n generated samples, shape (n, out_dim), from G's evaluation pass ``G(z)``
+        (batch norm uses its running averages, so a sample does not depend on the others
+        drawn with it)."""
         return self.G(self.sample_noise(n))
 
     def d_step(self, real: np.ndarray) -> tuple[float, float, float]:
@@ -192,27 +198,30 @@ class GAN:
         update_buffers = getattr(self.D, "update_buffers", None)
         if update_buffers is not None:
             update_buffers()
-        # Steps 1-2: noise -> generated images (no generator gradient needed here).
-        fake = self.G(self.sample_noise(n))
+        # Steps 1-2: noise -> generated images.  G runs its training pass (a batch-norm
+        # layer uses this batch's statistics, as in the G step); its cache is not needed.
+        fake = self.G.forward(self.sample_noise(n))[0]
         if fake.shape[1:] != real.shape[1:]:
             raise ValueError(
                 f"GAN: the real batch has {real.shape[1]} features per sample but the generator "
                 f"makes {fake.shape[1]}"
             )
-        # Step 6: real and generated images go through D together.  D has no
-        # batch-dependent layer, so one pass over the stacked batch is the same maths
-        # as two passes, with half the per-call overhead.
-        logits, cache = self.D.forward(np.concatenate([real, fake]))
-        # Step 7: D's loss, BCE(D(x), 1) + BCE(D(G(z)), 0).  The real rows come first
-        # (one logit per sample, or per pack of samples).
-        half = logits.shape[0] // 2
-        loss, d_real, d_fake = discriminator_loss(logits[:half], logits[half:], self.real_label)
+        # Step 6: D judges the real and the generated images in two separate passes.  With a
+        # batch-dependent layer in D (batch norm) each batch must be normalised with its own
+        # statistics, as DCGAN does; one pass over the stacked batch would mix them.
+        real_logits, real_cache = self.D.forward(real)
+        fake_logits, fake_cache = self.D.forward(fake)
+        # Step 7: D's loss, BCE(D(x), 1) + BCE(D(G(z)), 0) (one logit per sample, or per
+        # pack of samples), and its gradient: the sum of the two passes' gradients.
+        loss, d_real, d_fake = discriminator_loss(real_logits, fake_logits, self.real_label)
         # D's input is data: its gradient would be thrown away, so it is not computed.
-        _, grads = backward(self.D, np.concatenate([d_real, d_fake]), cache, need_dx=False)
+        _, grads = backward(self.D, d_real, real_cache, need_dx=False)
+        _, fake_grads = backward(self.D, d_fake, fake_cache, need_dx=False)
+        for name, g in fake_grads.items():
+            grads[name] += g
         # Step 8: update D.
         self.d_opt.step(grads)
-        probs = sigmoid(logits)
-        return loss, float(probs[:half].sum()) / half, float(probs[half:].sum()) / half
+        return loss, float(sigmoid(real_logits).mean()), float(sigmoid(fake_logits).mean())
 
     def g_step(self, n: int) -> float:
         """One generator update on a fresh batch of n noise vectors; returns the G loss."""

@@ -47,14 +47,13 @@ def read_networks(path):
                               image_shape=tuple(shape) if shape else None)
     except (KeyError, TypeError, ValueError) as exc:
         raise MiniganError(f"checkpoint {path} has no usable network configuration: {exc}") from None
-    ckpt.load_model("G", G, arrays)
-    ckpt.load_model("D", D, arrays)
-    ckpt.load_buffers("D_buffers", D, arrays)
+    ckpt.load_network("G", G, arrays)
+    ckpt.load_network("D", D, arrays)
     nets = {"G": G, "D": D}
     if config.ema:
         G_ema, _ = build_networks(config, int(data["dim"]), np.random.default_rng(0),
                                   image_shape=tuple(shape) if shape else None)
-        ckpt.load_model("G_ema", G_ema, arrays)
+        ckpt.load_network("G_ema", G_ema, arrays)
         nets["G_ema"] = G_ema
     return nets, stored
 

@@ -59,9 +59,7 @@ def run(args) -> int:
             load_state_dict(net, dicts[name])
         except MiniganError as exc:
             raise MiniganError(f"{src}: {name}: {exc}") from None
-        arrays.update(ckpt.model_arrays(name, net))
-        if name == "D":
-            arrays.update(ckpt.buffer_arrays("D_buffers", net))
+        arrays.update(ckpt.network_arrays(name, net))
     make_writable_dir(out)
     ckpt.save(out / CHECKPOINT_NAME, arrays, config=stored)
     ckpt.atomic_write_bytes(out / "config.json", (json.dumps(stored, indent=2) + "\n").encode())

@@ -49,7 +49,7 @@ def add_arguments(p):
     from ..losses import GENERATOR_LOSSES
     from ..schedule import SCHEDULES
     from ..train import OPTIMIZERS, PRESETS
-    from ..train.config import DEVICES, DTYPES, ENGINES
+    from ..train.config import ARCHS, DEVICES, DTYPES, ENGINES
 
     p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.epilog = EPILOG
@@ -89,6 +89,13 @@ def add_arguments(p):
     m.add_argument("--z-dim", type=int, metavar="Z", help="noise dimension (default 100)")
     m.add_argument("--hidden", type=hidden_sizes, metavar="W,W,...",
                    help="hidden widths of G and of D (default 128,128,128)")
+    m.add_argument("--arch", choices=ARCHS,
+                   help="mlp (default): the article's networks; dcgan: a DCGAN for images (transposed "
+                        "convolutions and batch norm in G, strided convolutions and batch norm in D)")
+    m.add_argument("--channels", type=int, metavar="C",
+                   help="--arch dcgan: G has 2C then C channels, D C then 2C (default 32)")
+    m.add_argument("--batchnorm", action=argparse.BooleanOptionalAction, default=None,
+                   help="--arch dcgan: keep the batch-norm layers of G and D (default: yes)")
     m.add_argument("--alpha", type=float, help="leaky ReLU slope (default 0.2)")
     m.add_argument("--noise", choices=NOISE_KINDS, help="distribution of z (default gaussian)")
     m.add_argument("--output", choices=OUTPUTS,
@@ -139,7 +146,7 @@ def add_arguments(p):
 
 CONFIG_OPTIONS = ("dataset", "n", "data_dir", "epochs", "steps", "batch_size", "optimizer", "lr", "g_lr", "beta1",
                   "beta2", "momentum", "weight_decay", "l1", "loss", "d_steps", "order", "real_label", "pack",
-                  "z_dim", "hidden", "alpha", "noise", "output", "seed", "sample_every", "checkpoint_every",
+                  "z_dim", "hidden", "arch", "channels", "batchnorm", "alpha", "noise", "output", "seed", "sample_every", "checkpoint_every",
                   "dropout", "translate", "instance_noise", "spectral_norm", "ema", "lr_decay", "lr_decay_start",
                   "lr_decay_end", "dtype", "engine", "device")
 

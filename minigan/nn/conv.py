@@ -37,6 +37,19 @@ def _positive(owner: str, name: str, value, minimum: int = 1) -> int:
     return int(value)
 
 
+def weight_matrix(W: np.ndarray) -> np.ndarray:
+    """A convolution weight (A, k, k, B) as the (k k A, B) matrix that multiplies
+    :func:`~minigan.nn.im2col.im2col`'s patch rows (k k A: row, column, channel)."""
+    A, k, _, B = W.shape
+    return W.transpose(1, 2, 0, 3).reshape(k * k * A, B)
+
+
+def matrix_to_weight(M: np.ndarray, shape) -> np.ndarray:
+    """The inverse of :func:`weight_matrix`: a (k k A, B) matrix as a weight of ``shape`` (A, k, k, B)."""
+    A, k, _, B = shape
+    return M.reshape(k, k, A, B).transpose(2, 0, 1, 3).copy()
+
+
 def conv_weight(shape, fan_in: int, fan_out: int, init, rng, dtype) -> np.ndarray:
     """A convolution weight of ``shape``: ``"glorot_uniform"`` U(-a, a) with
     a = sqrt(6 / (fan_in + fan_out)) and fans counted as TensorFlow does (C_in k k and
@@ -62,10 +75,11 @@ class Conv2d(Module):
         y[n, i, j, f] = b[f] + sum_{c, u, v} xp[n, s i + u, s j + v, c] W[c, u, v, f]
 
     computed as one matrix product: the patches (:func:`~minigan.nn.im2col.im2col`, one
-    copy out of a strided view) ``cols`` (N Ho Wo, C k k) times W reshaped to (C k k, F).
-    Backward, with ``g = dy`` reshaped to (N Ho Wo, F)::
+    copy out of a strided view) ``cols`` (N Ho Wo, k k C) times ``M``, the weight as a
+    (k k C, F) matrix (:func:`weight_matrix`).  Backward, with ``g = dy`` reshaped to
+    (N Ho Wo, F)::
 
-        dW = cols^T g,   db = sum_rows g,   dcols = g W^T,   dx = col2im(dcols)
+        dM = cols^T g,   db = sum_rows g,   dcols = g M^T,   dx = col2im(dcols)
 
     where :func:`~minigan.nn.im2col.col2im` adds each patch's gradient back where the
     patch came from (overlapping patches add up) and cuts the padding off.  Cache:
@@ -104,7 +118,7 @@ class Conv2d(Module):
         check_input(self, x, H * W * C, self.dtype)
         n, F = x.shape[0], self.out_channels
         cols = im2col(x.reshape(n, H, W, C), self.k, self.stride, self.padding)
-        y = cols @ self.W.reshape(-1, F)
+        y = cols @ weight_matrix(self.W)
         y += self.b
         return y.reshape(n, -1), cols
 
@@ -112,10 +126,10 @@ class Conv2d(Module):
         cols = cache
         F = self.out_channels
         g = dy.reshape(-1, F)
-        grads = {"W": (cols.T @ g).reshape(self.W.shape), "b": g.sum(axis=0)} if need_grads else {}
+        grads = {"W": matrix_to_weight(cols.T @ g, self.W.shape), "b": g.sum(axis=0)} if need_grads else {}
         if not need_dx:
             return None, grads
-        dcols = g @ self.W.reshape(-1, F).T
+        dcols = g @ weight_matrix(self.W).T
         dx = col2im(dcols, self.in_shape, self.k, self.stride, self.padding)
         return dx.reshape(dy.shape[0], -1), grads
 

@@ -7,9 +7,10 @@ kernel k, stride s and padding p.  Its input gradient is a linear map from (H, W
 images to (Ho, Wo, C_out) images: ``dx = col2im(dy W^T)``.  The transposed convolution
 *is* that map, used as a layer (plus a bias)::
 
-    y = col2im(x W^T) + b          x: (N H W, C_in) rows,  W: (C_out k k, C_in)
+    y = col2im(x M^T) + b          x: (N H W, C_in) rows,  M: (k k C_out, C_in)
 
-so each input pixel stamps its k x k x C_out patch ``x[n, i, j] W^T`` into the output at
+(M is ``conv``'s weight as a matrix, :func:`~minigan.nn.conv.weight_matrix`), so each
+input pixel stamps its k x k x C_out patch ``x[n, i, j] M^T`` into the output at
 rows s i - p .. s i - p + k - 1 (overlaps add), which is why the output is s times larger:
 
     Ho = (H - 1) s - 2 p + k + output_padding                  (PyTorch's formula)
@@ -23,14 +24,14 @@ and it picks one.  Being the adjoint of ``conv``, for the same weight and no bia
 (tests/test_conv.py checks exactly this).  The backward pass is therefore ``conv``'s
 forward: with ``cols = im2col(dy)`` (N H W, C_out k k)::
 
-    dx = cols W,    dW = cols^T x,    db = sum of dy over batch and positions
+    dx = cols M,    dM = cols^T x,    db = sum of dy over batch and positions
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .conv import _positive, _shape3, conv_weight
+from .conv import _positive, _shape3, conv_weight, matrix_to_weight, weight_matrix
 from .im2col import col2im, conv_output_size, im2col
 from .module import Module, check_input
 
@@ -85,7 +86,7 @@ class ConvTranspose2d(Module):
         check_input(self, x, H * W * C, self.dtype)
         n = x.shape[0]
         rows = x.reshape(n * H * W, C)
-        stamps = rows @ self.W.reshape(-1, C).T  # (N H W, C_out k k): one k x k x C_out patch per input pixel
+        stamps = rows @ weight_matrix(self.W).T  # (N H W, k k C_out): one k x k x C_out patch per input pixel
         y = col2im(stamps, self.out_shape, self.k, self.stride, self.padding)
         y += self.b
         return y.reshape(n, -1), rows
@@ -93,10 +94,10 @@ class ConvTranspose2d(Module):
     def backward(self, dy, cache, *, need_dx: bool = True, need_grads: bool = True):
         rows = cache
         n, C = dy.shape[0], self.in_shape[2]
-        cols = im2col(dy.reshape(n, *self.out_shape), self.k, self.stride, self.padding)  # (N H W, C_out k k)
+        cols = im2col(dy.reshape(n, *self.out_shape), self.k, self.stride, self.padding)  # (N H W, k k C_out)
         grads = {}
         if need_grads:
-            grads = {"W": (cols.T @ rows).reshape(self.W.shape),
+            grads = {"W": matrix_to_weight(cols.T @ rows, self.W.shape),
                      "b": dy.reshape(-1, self.out_channels).sum(axis=0)}
-        dx = (cols @ self.W.reshape(-1, C)).reshape(n, -1) if need_dx else None
+        dx = (cols @ weight_matrix(self.W)).reshape(n, -1) if need_dx else None
         return dx, grads

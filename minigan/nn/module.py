@@ -2,14 +2,24 @@
 
 ::
 
-    y, cache = m.forward(x)          # pure: nothing about this call is kept on m
+    y, cache = m.forward(x)          # the training pass; nothing it computed is kept on m
     dx, grads = m.backward(dy, cache) # grads has exactly the keys of m.params()
-    y = m(x)                          # inference shortcut
+    y = m(x)                          # the evaluation pass (pictures, samples, metrics)
     m.params()                        # {name: live ndarray}, updated in place by optimisers
+    m.buffers()                       # {name: live ndarray}: state saved with the weights, not trained
 
 Caches are *returned* rather than stored on ``self`` so that one module can be run on
 two batches (a real and a fake one, as the discriminator is in every GAN step) and both
 backward passes still use their own activations.
+
+**Two modes, two methods.**  ``forward`` is the training pass: random layers draw
+(dropout's mask, translation's shift, instance noise) and batch norm normalises with the
+batch's own statistics.  ``m(x)`` is the evaluation pass: deterministic, each row on its
+own (dropout and the augmentations are the identity, batch norm uses its running
+averages).  A layer without such behaviour (Dense, the activations, convolutions) does
+the same in both.  The training pass of batch norm also advances its running averages,
+the one piece of state a ``forward`` may change: it lives in ``buffers()``, which
+``backward`` never reads, so the real/fake independence above still holds.
 
 Two optional keywords let a caller skip work it does not need; a module lists the ones it
 understands in ``backward_options`` and :func:`backward` passes only those (so a

@@ -22,6 +22,10 @@ DTYPES = ("float32", "float64")
 ENGINES = ("numpy", "torch")
 #: Where the PyTorch engine computes.
 DEVICES = ("cpu", "cuda")
+#: The networks: "mlp", the article's (section 4), or "dcgan", a DCGAN for small images
+#: (:mod:`minigan.dcgan`: transposed convolutions and batch norm in G, strided
+#: convolutions and batch norm in D).
+ARCHS = ("mlp", "dcgan")
 METRIC_COLUMNS = ("step", "epoch", "d_loss", "g_loss", "d_real", "d_fake", "seconds")
 CHECKPOINT_NAME = "checkpoint.npz"
 #: Steps a default run aims for (mnist5k: 258 epochs of 62 steps).  Chosen so that a
@@ -32,6 +36,8 @@ CHECKPOINT_NAME = "checkpoint.npz"
 #: few thousand steps and most seeds collapse, however long they train.
 DEFAULT_STEPS_IMAGES = 16_000
 DEFAULT_STEPS_TOY = 10_000
+#: Steps of a default ``--arch dcgan`` run (images only).
+DEFAULT_STEPS_DCGAN = 8_000
 #: About this many sample pictures per run when ``sample_every`` is not given.
 PICTURES_PER_RUN = 50
 #: Training-set size for toy sets when ``n`` is not given (small epochs, many pictures).
@@ -57,8 +63,11 @@ class TrainConfig:
     """Everything that defines a run.  ``None`` means "choose for the data set" (see
     :meth:`resolve`); the resolved values are what ``config.json`` records.
 
-    ``hidden`` lists the hidden-layer widths of both networks (G: z_dim -> hidden ->
-    data dim; D: data dim -> hidden -> 1).  ``epochs`` and ``steps`` are alternatives:
+    ``arch`` chooses the networks: ``"mlp"``, the article's, whose ``hidden`` lists the
+    hidden-layer widths of both (G: z_dim -> hidden -> data dim; D: data dim -> hidden ->
+    1), or ``"dcgan"`` (:mod:`minigan.dcgan`, images only), whose ``channels`` C sets the
+    widths (G: 2C then C channels; D: C then 2C) and ``batchnorm`` whether its batch-norm
+    layers are there.  ``epochs`` and ``steps`` are alternatives:
     give one (``steps`` wins if both are set), or neither for the default length.
     ``sample_every`` is in epochs (default: about 50 pictures per run);
     ``checkpoint_every`` in steps (``None``: at epoch
@@ -107,6 +116,9 @@ class TrainConfig:
     pack: int = 1
     z_dim: int = 100
     hidden: tuple[int, ...] = (128, 128, 128)
+    arch: str = "mlp"
+    channels: int = 32
+    batchnorm: bool = True
     alpha: float = 0.2
     noise: str = "gaussian"
     output: str | None = None
@@ -163,6 +175,9 @@ class TrainConfig:
         positive_int("batch_size", self.batch_size)
         positive_int("d_steps", self.d_steps)
         positive_int("z_dim", self.z_dim)
+        positive_int("channels", self.channels)
+        if not isinstance(self.batchnorm, (bool, np.bool_)):
+            bad("batchnorm", f"must be true or false, got {self.batchnorm!r}")
         positive_int("sample_every", self.sample_every, allow_none=True)
         positive_int("checkpoint_every", self.checkpoint_every, allow_none=True)
         positive_int("seed", self.seed, minimum=0)
@@ -171,7 +186,7 @@ class TrainConfig:
         for h in self.hidden:
             positive_int("hidden", h)
         choices = {"optimizer": OPTIMIZERS, "loss": GENERATOR_LOSSES, "order": ORDERS, "noise": NOISE_KINDS,
-                   "dtype": DTYPES, "engine": ENGINES, "device": DEVICES}
+                   "dtype": DTYPES, "engine": ENGINES, "device": DEVICES, "arch": ARCHS}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 bad(name, f"must be one of {', '.join(allowed)}; got {getattr(self, name)!r}")
@@ -206,6 +221,10 @@ class TrainConfig:
         number("weight_decay", self.weight_decay)
         number("l1", self.l1)
         number("alpha", self.alpha)
+        defaults = {f.name: f.default for f in dataclasses.fields(self)}
+        for name in ("channels", "batchnorm"):
+            if self.arch != "dcgan" and getattr(self, name) != defaults[name]:
+                bad(name, "shapes --arch dcgan's networks; the article's (--arch mlp) are set by --hidden")
         if self.engine == "numpy" and self.device != "cpu":
             bad("device", f"{self.device} needs --engine torch (the NumPy engine computes on the CPU)")
         return self
@@ -217,7 +236,11 @@ class TrainConfig:
         16,000 steps for images (mnist5k: 258 epochs, see :data:`DEFAULT_STEPS_IMAGES`) or
         10,000 for toy sets (64 epochs of 10,000)."""
         out = dataclasses.replace(self)
+        if out.arch == "dcgan":
+            check_dcgan(out, dataset)
         recipe = IMAGE_RECIPE if dataset.image_shape is not None else {"lr": TOY_LR, **REMEDIES_OFF}
+        if out.arch == "dcgan":
+            recipe = DCGAN_RECIPE
         for name, value in recipe.items():
             if getattr(out, name) is None:
                 setattr(out, name, value)
@@ -234,6 +257,8 @@ class TrainConfig:
         spe = steps_per_epoch(len(dataset), out.batch_size, out.d_steps)
         if out.epochs is None and out.steps is None:
             target = DEFAULT_STEPS_IMAGES if dataset.image_shape is not None else DEFAULT_STEPS_TOY
+            if out.arch == "dcgan":
+                target = DEFAULT_STEPS_DCGAN
             out.epochs = max(1, round(target / spe))
         if out.sample_every is None:
             epochs = out.epochs if out.steps is None else math.ceil(out.steps / max(spe, 1))
@@ -266,6 +291,26 @@ TOY_LR = 2e-4
 #: learning rate (G's is twice it) and the remedies.
 IMAGE_RECIPE = {"lr": 4e-4, "dropout": 0.3, "translate": 2, "instance_noise": 0.0, "spectral_norm": False,
                 "ema": 0.999, "lr_decay": "constant"}
+
+#: The default for ``--arch dcgan``: DCGAN's optimiser (Adam 2e-4, beta1 0.5) at twice
+#: its rates, the translation and moving average of the image recipe, no dropout (batch
+#: norm regularises D).
+DCGAN_RECIPE = {"lr": 4e-4, "dropout": 0.0, "translate": 2, "instance_noise": 0.0, "spectral_norm": False,
+                "ema": 0.999, "lr_decay": "constant"}
+
+
+def check_dcgan(config: TrainConfig, dataset) -> None:
+    """Refuse, with one line naming the option, what ``--arch dcgan`` cannot train."""
+    if dataset.image_shape is None:
+        raise MiniganError(f"--arch dcgan needs images; {dataset.name} has none (use --arch mlp)")
+    if any(v % 4 for v in dataset.image_shape):
+        raise MiniganError(f"--arch dcgan needs images whose sides are multiples of 4 (two stride-2 layers); "
+                           f"{dataset.name} has {dataset.image_shape[0]}x{dataset.image_shape[1]}")
+    if config.pack > 1:
+        raise MiniganError("--pack needs --arch mlp (a convolutional D sees one image at a time)")
+    if config.spectral_norm:
+        raise MiniganError("--spectral-norm needs --arch mlp (it wraps Dense layers only)")
+
 
 #: Named recipes.  ``"article"`` is exactly the article's code (section 4.3): labels 1/0,
 #: one learning rate (DCGAN's 2e-4) for both networks, none of the remedies.

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..dcgan import build_dcgan_discriminator, build_dcgan_generator
 from ..gan import build_discriminator, build_generator
-from ..nn import Dense, Dropout, InstanceNoise, Pack, RandomTranslate, Sequential, SpectralNorm
+from ..nn import Dense, Dropout, InstanceNoise, LeakyReLU, Pack, RandomTranslate, Sequential, SpectralNorm
 from ..nn.activations import sigmoid
 from ..nn.dense import as_generator
 from .config import TrainConfig
@@ -14,9 +15,10 @@ from .config import TrainConfig
 def build_networks(config: TrainConfig, data_dim: int, rng, *, image_shape=None, augment_rng=None):
     """G and D of the config, initialised from ``rng`` (G first, then D), in ``config.dtype``.
 
-    D is the article's Dense/LeakyReLU stack with, as the config asks: a
+    With ``config.arch == "dcgan"`` G and D are :mod:`minigan.dcgan`'s.  D is the
+    article's Dense/LeakyReLU stack (or DCGAN's convolutions) with, as the config asks: a
     :class:`~minigan.nn.RandomTranslate` and an :class:`~minigan.nn.InstanceNoise` in
-    front (in that order), a :class:`~minigan.nn.Dropout` after each hidden activation and
+    front (in that order), a :class:`~minigan.nn.Dropout` after each leaky ReLU and
     every Dense wrapped in :class:`~minigan.nn.SpectralNorm`.  The random layers draw from
     ``augment_rng`` (one generator for all, which the trainer checkpoints).  With
     ``config.pack = m > 1`` D is built for m x data_dim inputs and wrapped in
@@ -26,9 +28,17 @@ def build_networks(config: TrainConfig, data_dim: int, rng, *, image_shape=None,
     rng = as_generator(rng)
     augment_rng = as_generator(augment_rng)
     dtype = np.dtype(config.dtype)
-    G = build_generator(config.z_dim, config.hidden, data_dim, alpha=config.alpha, output=config.output,
-                        dtype=dtype, rng=rng)
-    core = build_discriminator(data_dim * config.pack, config.hidden, alpha=config.alpha, dtype=dtype, rng=rng)
+    if config.arch == "dcgan":
+        if image_shape is None:
+            raise ValueError("build_networks: --arch dcgan needs the data's image_shape")
+        G = build_dcgan_generator(config.z_dim, tuple(image_shape), config.channels, batchnorm=config.batchnorm,
+                                  dtype=dtype, rng=rng)
+        core = Sequential(*build_dcgan_discriminator(tuple(image_shape), config.channels, alpha=config.alpha,
+                                                     batchnorm=config.batchnorm, dtype=dtype, rng=rng))
+    else:
+        G = build_generator(config.z_dim, config.hidden, data_dim, alpha=config.alpha, output=config.output,
+                            dtype=dtype, rng=rng)
+        core = build_discriminator(data_dim * config.pack, config.hidden, alpha=config.alpha, dtype=dtype, rng=rng)
     layers = []
     if config.translate:
         if image_shape is None:
@@ -40,7 +50,7 @@ def build_networks(config: TrainConfig, data_dim: int, rng, *, image_shape=None,
         if isinstance(m, Dense) and config.spectral_norm:
             m = SpectralNorm(m, rng=augment_rng)
         layers.append(m)
-        if config.dropout and not isinstance(m, (Dense, SpectralNorm)):
+        if config.dropout and isinstance(m, LeakyReLU):
             layers.append(Dropout(config.dropout, rng=augment_rng))
     D = Sequential(*layers)
     return G, (Pack(D, config.pack) if config.pack > 1 else D)

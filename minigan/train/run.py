@@ -342,12 +342,11 @@ def load_networks(path):
     except (KeyError, TypeError, ValueError) as exc:
         raise MiniganError(f"checkpoint {path} has no usable network configuration: {exc}") from None
     if config.dtype != "float32":
-        arrays = {k: (v.astype(np.float32) if k.split("/")[0] in ("G", "G_ema", "D", "D_buffers") else v)
+        arrays = {k: (v.astype(np.float32) if k.split("/")[0] in ("G", "G_ema", "D", "G_buffers", "G_ema_buffers", "D_buffers") else v)
                   for k, v in arrays.items()}
     # With an EMA the averaged weights are the ones to sample from.
-    ckpt.load_model("G_ema" if config.ema else "G", G, arrays)
-    ckpt.load_model("D", D, arrays)
-    ckpt.load_buffers("D_buffers", D, arrays)
+    ckpt.load_network("G_ema" if config.ema else "G", G, arrays)
+    ckpt.load_network("D", D, arrays)
     return G, D, config, data
 
 

@@ -195,11 +195,10 @@ class Trainer:
         self.sync()
         gan = self.gan
         arrays = {}
-        arrays.update(ckpt.model_arrays("G", gan.G))
-        arrays.update(ckpt.model_arrays("D", gan.D))
-        arrays.update(ckpt.buffer_arrays("D_buffers", gan.D))
+        arrays.update(ckpt.network_arrays("G", gan.G))
+        arrays.update(ckpt.network_arrays("D", gan.D))
         if self.ema is not None:
-            arrays.update(ckpt.model_arrays("G_ema", self.G_sample))
+            arrays.update(ckpt.network_arrays("G_ema", self.G_sample))
         arrays.update(ckpt.flatten("g_opt", gan.g_opt.state_dict()))
         arrays.update(ckpt.flatten("d_opt", gan.d_opt.state_dict()))
         arrays["rng/noise"] = ckpt.encode_rng(gan.rng)
@@ -238,11 +237,10 @@ class Trainer:
             raise MiniganError("checkpoint stopped mid-epoch but holds no permutation of this data set")
         if any(m.shape != (step,) for m in metrics.values()):
             raise MiniganError("checkpoint's metrics do not match its step count")
-        ckpt.load_model("G", gan.G, arrays)
-        ckpt.load_model("D", gan.D, arrays)
-        ckpt.load_buffers("D_buffers", gan.D, arrays)
+        ckpt.load_network("G", gan.G, arrays)
+        ckpt.load_network("D", gan.D, arrays)
         if self.ema is not None:
-            ckpt.load_model("G_ema", self.G_sample, arrays)
+            ckpt.load_network("G_ema", self.G_sample, arrays)
         ckpt.load_optimizer("g_opt", gan.g_opt, arrays)
         ckpt.load_optimizer("d_opt", gan.d_opt, arrays)
         gan.rng = noise_rng
