@@ -17,9 +17,9 @@ both networks except G's output and D's input layer, ReLU in G with tanh out, le
 ReLU in D, weights drawn from N(0, 0.02^2).  Both networks take and return flattened
 channels-last rows (see :mod:`minigan.nn.conv`), so they drop into :class:`minigan.GAN`
 and every tool that takes the article's networks.  ``batchnorm=False`` leaves the batch
-norm layers out (the study's "DCGAN without batch norm").  The layers before a batch
-norm keep their bias, whose gradient is then zero: it is never updated, and it keeps the
-layers' parameters the same with or without batch norm.
+norm layers out (the study's "DCGAN without batch norm").  A layer followed by batch
+norm has no bias (batch norm subtracts the mean, which cancels any bias; its ``beta`` is
+the shift); without batch norm every layer has one.
 """
 
 from __future__ import annotations
@@ -47,13 +47,15 @@ def build_dcgan_generator(z_dim: int = 100, image_shape=(28, 28), channels: int 
     h, w = _quarter("build_dcgan_generator", image_shape)
     rng = as_generator(rng)
     C = int(channels)
-    up1 = ConvTranspose2d((h, w, 2 * C), C, 4, stride=2, padding=1, init=init, dtype=dtype, rng=rng)
+    up1 = ConvTranspose2d((h, w, 2 * C), C, 4, stride=2, padding=1, init=init, bias=not batchnorm, dtype=dtype,
+                          rng=rng)
     up2 = ConvTranspose2d(up1.out_shape, 1, 4, stride=2, padding=1, init=init, dtype=dtype, rng=rng)
 
     def norm(c):
         return [BatchNorm2d(c, dtype=dtype)] if batchnorm else []
 
-    return Sequential(Dense(z_dim, h * w * 2 * C, init=init, dtype=dtype, rng=rng), *norm(2 * C), ReLU(),
+    return Sequential(Dense(z_dim, h * w * 2 * C, init=init, bias=not batchnorm, dtype=dtype, rng=rng),
+                      *norm(2 * C), ReLU(),
                       up1, *norm(C), ReLU(), up2, Tanh())
 
 
@@ -67,7 +69,8 @@ def build_dcgan_discriminator(image_shape=(28, 28), channels: int = 32, *, alpha
     rng = as_generator(rng)
     C = int(channels)
     down1 = Conv2d((H, W, 1), C, 4, stride=2, padding=1, init=init, dtype=dtype, rng=rng)
-    down2 = Conv2d(down1.out_shape, 2 * C, 4, stride=2, padding=1, init=init, dtype=dtype, rng=rng)
+    down2 = Conv2d(down1.out_shape, 2 * C, 4, stride=2, padding=1, init=init, bias=not batchnorm, dtype=dtype,
+                   rng=rng)
     norm = [BatchNorm2d(2 * C, dtype=dtype)] if batchnorm else []
     return [down1, LeakyReLU(alpha), down2, *norm, LeakyReLU(alpha),
             Dense(h * w * 2 * C, 1, init=init, dtype=dtype, rng=rng)]

@@ -13,7 +13,8 @@ import sys
 from ..errors import MiniganError
 
 NAME = "bench"
-HELP = "time one training step of the article's GAN (and of PyTorch's, if installed): ms, FLOPs, percent of peak"
+HELP = ("time one training step of the article's GAN or of the DCGAN (and of PyTorch's, if installed): ms, FLOPs, "
+        "percent of peak")
 
 
 def add_arguments(p):
@@ -23,6 +24,9 @@ def add_arguments(p):
     p.add_argument("--batch", default="64,256", metavar="N,N",
                    help="batch sizes of the main comparison (default 64,256; --quick: 64)")
     p.add_argument("--seed", type=int, default=0, help="seed of the data and the networks (default 0)")
+    p.add_argument("--arch", choices=("mlp", "dcgan"), default="mlp",
+                   help="mlp (default): the article's networks; dcgan: minigan.dcgan's, with NumPy's BLAS on 1 "
+                        "thread as 'minigan train --arch dcgan' runs it (default --batch 64)")
 
 
 def _batches(text: str) -> tuple[int, ...]:
@@ -40,6 +44,8 @@ def run(args) -> int:
 
     batches = _batches(args.batch)
     progress = None if args.json else (lambda msg: print(f"  ... {msg}", file=sys.stderr, flush=True))
+    if args.arch == "dcgan":
+        return _run_dcgan(args, (64,) if args.batch == "64,256" else batches, progress)
     result = run_benchmark(quick=args.quick, use_torch=False if args.no_torch else None, batches=batches,
                            seed=args.seed, progress=progress)
     if args.json:
@@ -130,4 +136,57 @@ def format_report(result: dict) -> str:
     rss = result["peak_rss_mb"]
     if rss is not None:
         lines.append(f"peak RSS of this process: {rss:.0f} MiB" + (" (includes PyTorch)" if torch else ""))
+    return "\n".join(lines)
+
+
+def _run_dcgan(args, batches, progress) -> int:
+    import importlib.util
+
+    from ..bench.dcgan import run_dcgan_benchmark
+    from ..bench.system import blas_info, machine_info
+
+    use_torch = not args.no_torch and importlib.util.find_spec("torch") is not None
+    result = run_dcgan_benchmark(quick=args.quick, use_torch=use_torch, batches=batches, seed=args.seed,
+                                 progress=progress)
+    result["machine"], result["blas"] = machine_info(), blas_info()
+    print(json.dumps(result, indent=2) if args.json else format_dcgan_report(result))
+    return 0
+
+
+def format_dcgan_report(result: dict) -> str:
+    """The human-readable report of :func:`minigan.bench.dcgan.run_dcgan_benchmark`'s result."""
+    m, blas = result["machine"], result["blas"]
+    torch = result["pytorch_threads"] is not None
+    lines = [
+        "minigan bench --arch dcgan: one GAN.train_step of minigan.dcgan's networks (28x28, channels 32)",
+        f"  G {result['params']['G']:,} parameters, D {result['params']['D']:,}; float32, Adam(2e-4, betas (0.5, "
+        "0.999)); D on the real batch, then on a fake batch (separate batch-norm statistics), then G through D",
+        "",
+        f"machine   {m['cpus']} CPUs, {m['platform']}, Python {m['python']}, NumPy {m['numpy']}",
+        f"BLAS      {blas['library']} {blas['version']}, kernel {blas['kernel'] or 'unknown'}",
+        f"threads   minigan (NumPy BLAS): {result['minigan_threads']} (as minigan train --arch dcgan)"
+        + (f"; PyTorch: {result['pytorch_threads']} (its default)" if torch else "; PyTorch not measured"),
+        "",
+    ]
+    head = ["batch", "  GFLOP", "minigan ms", "floor ms"]
+    if torch:
+        head += ["pytorch ms", "ratio", "floor/pt"]
+        if any("pytorch_same_threads_ms" in r for r in result["rows"]):
+            head += [f"pytorch@{result['minigan_threads']} ms", "ratio@same"]
+    head += ["other"]
+    lines.append("  ".join(head))
+    for r in result["rows"]:
+        cells = [f"{r['batch']:>5}", f"{r['flops'] / 1e9:>7.2f}", f"{r['minigan_ms']:>10.1f}", f"{r['floor_ms']:>8.1f}"]
+        if torch:
+            cells += [f"{r['pytorch_ms']:>10.1f}", f"{r['ratio']:>5.2f}", f"{r['floor_ratio']:>8.2f}"]
+            if "pytorch_same_threads_ms" in r:
+                cells += [f"{r['pytorch_same_threads_ms']:>12.1f}", f"{r['ratio_same_threads']:>10.2f}"]
+        cells.append(f"{r['other_load_cpus']:.2f}" if r.get("other_load_cpus") is not None else "-")
+        lines.append("  ".join(cells))
+    lines += ["", "where minigan's time goes at batch 64 (ms per step; each layer's forward and backward, all calls):"]
+    for name, ms in result["breakdown_ms"].items():
+        lines.append(f"  {name:<32} {ms:>7.2f}")
+    lines += ["", "floor ms = the step's matrix products alone in NumPy (im2col products, see minigan.bench.dcgan); "
+              "ratio = minigan ms / pytorch ms",
+              "other = CPUs kept busy by other processes meanwhile (should be ~0 for numbers to trust)"]
     return "\n".join(lines)

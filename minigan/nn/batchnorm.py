@@ -39,8 +39,13 @@ and, putting the three terms over one factor::
     dx_i = (istd / m) (m dxhat_i - sum_j dxhat_j - xhat_i sum_j dxhat_j xhat_j)
 
 That is: the upstream gradient, scaled, minus its mean (the mean term) and minus its
-projection on xhat (the variance term).  Treating mu and var as constants keeps only the
-first term, the most common mistake (``minigan.exercises`` names it).
+projection on xhat (the variance term).  Since dxhat = gamma dy, the two sums are the
+parameter gradients already computed, which is how the code evaluates it::
+
+    dx_i = (gamma istd / m) (m dy_i - dbeta - xhat_i dgamma)
+
+Treating mu and var as constants keeps only the first term, ``gamma istd dy_i``: the
+most common mistake (``minigan.exercises`` names it).
 """
 
 from __future__ import annotations
@@ -96,10 +101,9 @@ class BatchNorm1d(Module):
             raise ValueError(f"{self!r}: training mode needs at least 2 values per feature to estimate a variance, "
                              f"got a batch of shape {x.shape}")
         mu = rows.mean(axis=0)
-        centred = rows - mu
-        var = np.mean(centred * centred, axis=0)
+        xhat = rows - mu
+        var = np.einsum("ij,ij->j", xhat, xhat) / m  # mean of the squared deviations, no temporary
         istd = 1.0 / np.sqrt(var + self.eps)
-        xhat = centred
         xhat *= istd
         y = xhat * self.gamma
         y += self.beta
@@ -121,14 +125,14 @@ class BatchNorm1d(Module):
         xhat, istd = cache
         g = dy.reshape(xhat.shape)
         m = g.shape[0]
-        grads = {"gamma": np.sum(g * xhat, axis=0), "beta": g.sum(axis=0)} if need_grads else {}
-        dxhat = g * self.gamma
-        # dx = (istd / m) (m dxhat - sum dxhat - xhat sum(dxhat xhat)): see the module docstring.
-        mean_term = dxhat.mean(axis=0)                 # the path through mu
-        variance_term = np.mean(dxhat * xhat, axis=0)  # the path through var
-        dx = dxhat - mean_term
-        dx -= xhat * variance_term
-        dx *= istd
+        dbeta = g.sum(axis=0)
+        dgamma = np.einsum("ij,ij->j", g, xhat)
+        # dx = (gamma istd / m) (m dy - dbeta - xhat dgamma): see the module docstring.
+        dx = xhat * (dgamma / m)
+        dx += dbeta / m
+        np.subtract(g, dx, out=dx)
+        dx *= self.gamma * istd
+        grads = {"gamma": dgamma, "beta": dbeta} if need_grads else {}
         return dx.reshape(dy.shape), grads
 
 

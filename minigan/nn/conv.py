@@ -83,13 +83,14 @@ class Conv2d(Module):
 
     where :func:`~minigan.nn.im2col.col2im` adds each patch's gradient back where the
     patch came from (overlapping patches add up) and cuts the padding off.  Cache:
-    ``cols``.  ``W`` is Glorot-uniform by default (see :func:`conv_weight`), ``b`` zero.
+    ``cols``.  ``W`` is Glorot-uniform by default (see :func:`conv_weight`), ``b`` zero
+    (``bias=False``: no ``b``, as :class:`~minigan.nn.Dense`).
     """
 
     backward_options = frozenset({"need_dx", "need_grads"})
 
     def __init__(self, in_shape, out_channels: int, kernel: int, *, stride: int = 1, padding: int = 0,
-                 init="glorot_uniform", dtype=np.float32, rng=None):
+                 init="glorot_uniform", bias: bool = True, dtype=np.float32, rng=None):
         self.in_shape = _shape3("Conv2d", in_shape)
         H, W, C = self.in_shape
         self.out_channels = _positive("Conv2d", "out_channels", out_channels)
@@ -103,7 +104,7 @@ class Conv2d(Module):
         k, s, F = self.k, self.stride, self.out_channels
         self.out_shape = (conv_output_size(H, k, s, p), conv_output_size(W, k, s, p), F)
         self.W = conv_weight((C, k, k, F), C * k * k, F * k * k, init, rng, self.dtype)
-        self.b = np.zeros(F, dtype=self.dtype)
+        self.b = np.zeros(F, dtype=self.dtype) if bias else None
 
     def __repr__(self) -> str:
         H, W, C = self.in_shape
@@ -111,7 +112,7 @@ class Conv2d(Module):
         return f"Conv2d({H}x{W}x{C} -> {'x'.join(map(str, self.out_shape))}, kernel {self.k}{extra})"
 
     def params(self) -> dict[str, np.ndarray]:
-        return {"W": self.W, "b": self.b}
+        return {"W": self.W} if self.b is None else {"W": self.W, "b": self.b}
 
     def forward(self, x):
         H, W, C = self.in_shape
@@ -119,14 +120,19 @@ class Conv2d(Module):
         n, F = x.shape[0], self.out_channels
         cols = im2col(x.reshape(n, H, W, C), self.k, self.stride, self.padding)
         y = cols @ weight_matrix(self.W)
-        y += self.b
+        if self.b is not None:
+            y += self.b
         return y.reshape(n, -1), cols
 
     def backward(self, dy, cache, *, need_dx: bool = True, need_grads: bool = True):
         cols = cache
         F = self.out_channels
         g = dy.reshape(-1, F)
-        grads = {"W": matrix_to_weight(cols.T @ g, self.W.shape), "b": g.sum(axis=0)} if need_grads else {}
+        grads = {}
+        if need_grads:
+            grads["W"] = matrix_to_weight(cols.T @ g, self.W.shape)
+            if self.b is not None:
+                grads["b"] = g.sum(axis=0)
         if not need_dx:
             return None, grads
         dcols = g @ weight_matrix(self.W).T

@@ -42,13 +42,13 @@ class ConvTranspose2d(Module):
     ``W`` has shape (C_out, k, k, C_in): exactly the weight of the :class:`Conv2d` from
     (Ho, Wo, C_out) to (H, W, C_in) whose adjoint this layer is.  ``b`` (C_out,).  Cache:
     the input rows (no copy).  ``W`` is Glorot-uniform by default (fans C_in k k and
-    C_out k k), ``b`` zero.
+    C_out k k), ``b`` zero (``bias=False``: no ``b``).
     """
 
     backward_options = frozenset({"need_dx", "need_grads"})
 
     def __init__(self, in_shape, out_channels: int, kernel: int, *, stride: int = 1, padding: int = 0,
-                 output_padding: int = 0, init="glorot_uniform", dtype=np.float32, rng=None):
+                 output_padding: int = 0, init="glorot_uniform", bias: bool = True, dtype=np.float32, rng=None):
         owner = "ConvTranspose2d"
         self.in_shape = _shape3(owner, in_shape)
         H, W, C = self.in_shape
@@ -61,15 +61,17 @@ class ConvTranspose2d(Module):
         if op >= s:
             raise ValueError(f"{owner}: output_padding must be smaller than the stride ({s}), got {op}")
         Ho, Wo = (H - 1) * s - 2 * p + k + op, (W - 1) * s - 2 * p + k + op
-        if min(Ho, Wo) < 1 or p >= k:
-            raise ValueError(f"{owner}: padding {p} with kernel {k} leaves no output for a {H}x{W} input "
-                             "(padding must be smaller than the kernel)")
+        if p >= k:
+            raise ValueError(f"{owner}: padding must be smaller than the kernel ({k}), got {p}")
+        if min(Ho, Wo) < 1:
+            raise ValueError(f"{owner}: padding {p} leaves no output for a {H}x{W} input with kernel {k}, "
+                             f"stride {s} (output {Ho}x{Wo})")
         self.out_shape = (Ho, Wo, F)
         # The convolution this layer is the adjoint of maps out_shape back to in_shape.
         assert (conv_output_size(Ho, k, s, p), conv_output_size(Wo, k, s, p)) == (H, W)
         self.dtype = np.dtype(dtype)
         self.W = conv_weight((F, k, k, C), C * k * k, F * k * k, init, rng, self.dtype)
-        self.b = np.zeros(F, dtype=self.dtype)
+        self.b = np.zeros(F, dtype=self.dtype) if bias else None
 
     def __repr__(self) -> str:
         H, W, C = self.in_shape
@@ -79,7 +81,7 @@ class ConvTranspose2d(Module):
         return f"ConvTranspose2d({H}x{W}x{C} -> {'x'.join(map(str, self.out_shape))}, kernel {self.k}{extra})"
 
     def params(self) -> dict[str, np.ndarray]:
-        return {"W": self.W, "b": self.b}
+        return {"W": self.W} if self.b is None else {"W": self.W, "b": self.b}
 
     def forward(self, x):
         H, W, C = self.in_shape
@@ -88,7 +90,8 @@ class ConvTranspose2d(Module):
         rows = x.reshape(n * H * W, C)
         stamps = rows @ weight_matrix(self.W).T  # (N H W, k k C_out): one k x k x C_out patch per input pixel
         y = col2im(stamps, self.out_shape, self.k, self.stride, self.padding)
-        y += self.b
+        if self.b is not None:
+            y += self.b
         return y.reshape(n, -1), rows
 
     def backward(self, dy, cache, *, need_dx: bool = True, need_grads: bool = True):
@@ -97,7 +100,8 @@ class ConvTranspose2d(Module):
         cols = im2col(dy.reshape(n, *self.out_shape), self.k, self.stride, self.padding)  # (N H W, k k C_out)
         grads = {}
         if need_grads:
-            grads = {"W": matrix_to_weight(cols.T @ rows, self.W.shape),
-                     "b": dy.reshape(-1, self.out_channels).sum(axis=0)}
+            grads["W"] = matrix_to_weight(cols.T @ rows, self.W.shape)
+            if self.b is not None:
+                grads["b"] = dy.reshape(-1, self.out_channels).sum(axis=0)
         dx = (cols @ weight_matrix(self.W)).reshape(n, -1) if need_dx else None
         return dx, grads

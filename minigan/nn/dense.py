@@ -29,6 +29,9 @@ class Dense(Module):
     ``need_dx=False`` skips ``dL/dx`` (returned as None) and ``need_grads=False`` skips
     ``dL/dW`` and ``dL/db`` (returned as ``{}``); each saves a matrix product.
 
+    ``bias=False`` leaves ``b`` out (``y = x @ W``): before a batch-norm layer a bias is
+    cancelled by the mean it subtracts, so it would only be a parameter that never learns.
+
     The cache is ``x`` itself (no copy).  ``W`` is initialised by ``init`` (default:
     Glorot-uniform, TF1's default) and ``b`` is zero.
     """
@@ -41,6 +44,7 @@ class Dense(Module):
         out_features: int,
         *,
         init: str | Initializer = "glorot_uniform",
+        bias: bool = True,
         dtype=np.float32,
         rng: np.random.Generator | int | None = None,
     ):
@@ -54,18 +58,19 @@ class Dense(Module):
         self.out_features = int(out_features)
         self.init = get_initializer(init)
         self.W = self.init((self.in_features, self.out_features), as_generator(rng), self.dtype)
-        self.b = np.zeros(self.out_features, dtype=self.dtype)
+        self.b = np.zeros(self.out_features, dtype=self.dtype) if bias else None
 
     def __repr__(self) -> str:
-        return f"Dense({self.in_features} -> {self.out_features})"
+        return f"Dense({self.in_features} -> {self.out_features}{'' if self.b is not None else ', no bias'})"
 
     def params(self) -> dict[str, np.ndarray]:
-        return {"W": self.W, "b": self.b}
+        return {"W": self.W} if self.b is None else {"W": self.W, "b": self.b}
 
     def forward(self, x):
         check_input(self, x, self.in_features, self.dtype)
         y = x @ self.W
-        y += self.b
+        if self.b is not None:
+            y += self.b
         return y, x
 
     def backward(self, dy, cache, *, need_dx: bool = True, need_grads: bool = True):
@@ -77,5 +82,9 @@ class Dense(Module):
             dx = dy * self.W[:, 0]
         elif need_dx:
             dx = dy @ self.W.T
-        grads = {"W": x.T @ dy, "b": dy.sum(axis=0)} if need_grads else {}
+        grads = {}
+        if need_grads:
+            grads["W"] = x.T @ dy
+            if self.b is not None:
+                grads["b"] = dy.sum(axis=0)
         return dx, grads
