@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from minigan import GAN, checkpoint as ckpt
+from minigan import GAN
+from minigan import checkpoint as ckpt
 from minigan.dcgan import build_dcgan_discriminator, build_dcgan_generator
 from minigan.ema import EMA
 from minigan.losses import discriminator_loss

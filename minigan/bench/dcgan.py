@@ -223,7 +223,8 @@ def run_dcgan_benchmark(*, quick: bool = False, use_torch: bool = True, batches=
     (``minigan train --arch dcgan`` runs with 1; None leaves them as they are); PyTorch
     runs with its default threads and, in a second column, with as many as minigan.
     """
-    from .system import OtherLoad, blas_threads
+    from ..threads import blas_threads
+    from .system import OtherLoad
 
     say = progress or (lambda _msg: None)
     blocks, block_steps, warmup, pause = (2, 5, 2, 0.1) if quick else (6, 10, 3, 0.3)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import platform
 import sys
@@ -100,18 +99,3 @@ def _own_cpu_seconds() -> float:
     t = os.times()
     return t.user + t.system
 
-
-@contextlib.contextmanager
-def blas_threads(threads: int | None):
-    """Within the block NumPy's BLAS uses ``threads`` threads (None: leave it alone).
-
-    Uses ``threadpoolctl``, which works on the BLAS library NumPy already loaded; PyTorch's
-    own thread pool is not touched.
-    """
-    if threads is None:
-        yield
-        return
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=threads, user_api="blas"):
-        yield

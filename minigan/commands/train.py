@@ -146,9 +146,9 @@ def add_arguments(p):
 
 CONFIG_OPTIONS = ("dataset", "n", "data_dir", "epochs", "steps", "batch_size", "optimizer", "lr", "g_lr", "beta1",
                   "beta2", "momentum", "weight_decay", "l1", "loss", "d_steps", "order", "real_label", "pack",
-                  "z_dim", "hidden", "arch", "channels", "batchnorm", "alpha", "noise", "output", "seed", "sample_every", "checkpoint_every",
-                  "dropout", "translate", "instance_noise", "spectral_norm", "ema", "lr_decay", "lr_decay_start",
-                  "lr_decay_end", "dtype", "engine", "device")
+                  "z_dim", "hidden", "arch", "channels", "batchnorm", "alpha", "noise", "output", "seed",
+                  "sample_every", "checkpoint_every", "dropout", "translate", "instance_noise", "spectral_norm", "ema",
+                  "lr_decay", "lr_decay_start", "lr_decay_end", "dtype", "engine", "device")
 
 
 def run(args) -> int:

@@ -108,7 +108,8 @@ class Conv2d(Module):
 
     def __repr__(self) -> str:
         H, W, C = self.in_shape
-        extra = (f", stride {self.stride}" if self.stride != 1 else "") + (f", padding {self.padding}" if self.padding else "")
+        extra = f", stride {self.stride}" if self.stride != 1 else ""
+        extra += f", padding {self.padding}" if self.padding else ""
         return f"Conv2d({H}x{W}x{C} -> {'x'.join(map(str, self.out_shape))}, kernel {self.k}{extra})"
 
     def params(self) -> dict[str, np.ndarray]:
@@ -117,7 +118,7 @@ class Conv2d(Module):
     def forward(self, x):
         H, W, C = self.in_shape
         check_input(self, x, H * W * C, self.dtype)
-        n, F = x.shape[0], self.out_channels
+        n = x.shape[0]
         cols = im2col(x.reshape(n, H, W, C), self.k, self.stride, self.padding)
         y = cols @ weight_matrix(self.W)
         if self.b is not None:

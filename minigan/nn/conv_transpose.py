@@ -96,7 +96,7 @@ class ConvTranspose2d(Module):
 
     def backward(self, dy, cache, *, need_dx: bool = True, need_grads: bool = True):
         rows = cache
-        n, C = dy.shape[0], self.in_shape[2]
+        n = dy.shape[0]
         cols = im2col(dy.reshape(n, *self.out_shape), self.k, self.stride, self.padding)  # (N H W, k k C_out)
         grads = {}
         if need_grads:

@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import checkpoint as ckpt
 from ..errors import MiniganError
+from ..threads import RUN_THREADS, blas_threads
 from .config import (
     CHECKPOINT_MAX_S,
     CHECKPOINT_MIN_S,
@@ -210,7 +211,8 @@ class Run:
         self.progress.start(total, t.step)
         try:
             # Overflow warnings would only repeat what the NaN/inf check below reports.
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            threads = RUN_THREADS.get(t.config.arch) if t.config.engine == "numpy" else None
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"), blas_threads(threads):
                 while t.step < total:
                     if self.stop.requested:
                         return "interrupted"
@@ -342,8 +344,8 @@ def load_networks(path):
     except (KeyError, TypeError, ValueError) as exc:
         raise MiniganError(f"checkpoint {path} has no usable network configuration: {exc}") from None
     if config.dtype != "float32":
-        arrays = {k: (v.astype(np.float32) if k.split("/")[0] in ("G", "G_ema", "D", "G_buffers", "G_ema_buffers", "D_buffers") else v)
-                  for k, v in arrays.items()}
+        networks = ("G", "G_ema", "D", "G_buffers", "G_ema_buffers", "D_buffers")
+        arrays = {k: (v.astype(np.float32) if k.split("/")[0] in networks else v) for k, v in arrays.items()}
     # With an EMA the averaged weights are the ones to sample from.
     ckpt.load_network("G_ema" if config.ema else "G", G, arrays)
     ckpt.load_network("D", D, arrays)
