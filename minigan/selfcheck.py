@@ -5,11 +5,26 @@ from __future__ import annotations
 import numpy as np
 
 from . import losses
+from .dcgan import build_dcgan_discriminator, build_dcgan_generator
 from .gan import build_discriminator, build_generator
 from .gradcheck import GradCheckReport, away_from_kink, check_function, check_loss, check_module
-from .dcgan import build_dcgan_discriminator, build_dcgan_generator
-from .nn import (BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2d, Dense, Dropout, InstanceNoise, LeakyReLU, MaxPool2d,
-                 RandomTranslate, ReLU, Sequential, Sigmoid, SpectralNorm, Tanh)
+from .nn import (
+    BatchNorm1d,
+    BatchNorm2d,
+    Conv2d,
+    ConvTranspose2d,
+    Dense,
+    Dropout,
+    InstanceNoise,
+    LeakyReLU,
+    MaxPool2d,
+    RandomTranslate,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    SpectralNorm,
+    Tanh,
+)
 
 
 class FixedDraws:

@@ -26,6 +26,7 @@ from minigan.nn import (  # noqa: E402
     Dropout,
     InstanceNoise,
     LeakyReLU,
+    Module,
     Pack,
     RandomTranslate,
     ReLU,
@@ -147,19 +148,33 @@ def test_state_dict_loads_into_an_existing_minigan_module():
         load_state_dict(G, {k: v for k, v in tG.state_dict().items() if k != "0.bias"})
 
 
+class LearnersLayer(Module):
+    """A module minigan.interop.torch knows nothing about."""
+
+    def forward(self, x):
+        return x, None
+
+    def backward(self, dy, cache):
+        return dy, {}
+
+
 @pytest.mark.parametrize("bad, where", [
-    (Sequential(Dense(4, 4, rng=0), Sequential(LeakyReLU(), Conv2d((2, 2, 1), 1, 1, rng=0))), "'1.1'"),
+    (Sequential(Dense(4, 4, rng=0), Sequential(LeakyReLU(), LearnersLayer())), "'1.1'"),
+    (Pack(Sequential(Conv2d((2, 2, 1), 1, 1, rng=0), LearnersLayer()), 2), "'module.1'"),
 ])
 def test_to_torch_names_what_it_cannot_convert(bad, where):
-    with pytest.raises(MiniganError, match=f"Conv2d at position {where}"):
+    with pytest.raises(MiniganError, match=f"LearnersLayer at position {where}"):
         to_torch(bad)
 
 
 def test_from_torch_names_what_it_cannot_convert():
     with pytest.raises(MiniganError, match=r"Conv1d at position '2'"):
         from_torch(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Tanh(), torch.nn.Conv1d(1, 1, 1)))
-    with pytest.raises(MiniganError, match="no bias"):
-        from_torch(torch.nn.Sequential(torch.nn.Linear(2, 2, bias=False)))
+    with pytest.raises(MiniganError, match=r"plain torch.nn.Conv2d at position '1'"):
+        from_torch(torch.nn.Sequential(torch.nn.Tanh(), torch.nn.Conv2d(1, 1, 1)))
+    # an nn.Linear without bias is a Dense(bias=False)
+    back = from_torch(torch.nn.Sequential(torch.nn.Linear(2, 3, bias=False)))
+    assert back[0].b is None and list(back.params()) == ["0.W"]
 
 
 def test_importing_minigan_does_not_import_torch():

@@ -10,6 +10,16 @@ Layer mapping (minigan -> PyTorch; :func:`from_torch` inverts it)::
                                                          parametrizations.weight.original = W.T,
                                                          parametrizations.weight.0._u = u (out,),
                                                          parametrizations.weight.0._v = v (in,)
+    Conv2d((H, W, C), F, k,     Conv2d((H, W, C), F, k,  (below) an nn.Conv2d(C, F, k, s, p):
+      stride=s, padding=p)        s, p)                  weight = W.transpose(3, 0, 1, 2) (F, C, k, k),
+                                                         bias = b
+    ConvTranspose2d((H, W, C),  ConvTranspose2d(...)     (below) an nn.ConvTranspose2d(C, F, k, s, p, op):
+      F, k, s, p, op)                                    weight = W.transpose(3, 0, 1, 2) (C, F, k, k),
+                                                         bias = b
+    BatchNorm1d(F)              nn.BatchNorm1d(F)        weight = gamma, bias = beta, running_mean,
+                                                         running_var (num_batches_tracked: PyTorch's own)
+    BatchNorm2d(C)              BatchNorm2d(C)           (below) an nn.BatchNorm2d(C): the same names
+    MaxPool2d((H, W, C))        MaxPool2d((H, W, C))     (below) an nn.MaxPool2d(2, 2)
     LeakyReLU(alpha)            nn.LeakyReLU(alpha)
     ReLU / Tanh / Sigmoid       nn.ReLU / nn.Tanh / nn.Sigmoid
     Sequential(m0, m1, ...)     nn.Sequential(...)       same indices: "0.W" <-> "0.weight"
@@ -18,15 +28,28 @@ Layer mapping (minigan -> PyTorch; :func:`from_torch` inverts it)::
     InstanceNoise(sigma)        InstanceNoise(sigma)     (below)
     RandomTranslate(shape, s)   RandomTranslate(shape, s) (below)
 
-The weights are copied (never shared) and keep their dtype: a float32 minigan network
-becomes a float32 PyTorch module.  Anything else (e.g. ``Conv2d``, a learner's own
-module, an ``nn.Linear`` without bias) raises :class:`~minigan.errors.MiniganError`
-naming the layer's type and its position (the dotted path of parameter names, e.g.
-``"3"`` or ``"module.2"``).
+**Images.**  minigan's image layers read and write flattened channels-last rows, (N, H W C)
+(see :mod:`minigan.nn.conv`); PyTorch's convolutions want (N, C, H, W).  So the image
+layers become this module's :class:`Conv2d`, :class:`ConvTranspose2d`,
+:class:`BatchNorm2d` and :class:`MaxPool2d`: subclasses of the PyTorch classes (same
+parameters, buffers and state-dict names, e.g. ``"3.weight"``, ``"4.running_var"``) that
+also carry ``in_shape`` and whose ``forward`` takes and returns minigan's rows (view as
+(N, H, W, C), permute to NCHW, the PyTorch layer, permute back, flatten).
+:func:`from_torch` needs these subclasses: a plain ``nn.Conv2d`` does not say which
+image its rows hold.
+
+A layer made with ``bias=False`` (Dense, Conv2d, ConvTranspose2d) becomes the PyTorch layer
+with ``bias=False``, and back.  The weights are copied (never shared) and keep their
+dtype: a float32 minigan network becomes a float32 PyTorch module.  Anything else (e.g. a
+learner's own module, a plain ``nn.Conv2d``, a grouped or dilated convolution) raises
+:class:`~minigan.errors.MiniganError` naming the layer's type and its position (the
+dotted path of parameter names, e.g. ``"3"`` or ``"module.2"``).
 
 Training versus inference: minigan's ``module(x)`` is the inference pass, so
 :func:`to_torch` returns the module in ``eval()`` mode (dropout, noise and translation
-are the identity, spectral norm does no power iteration).  In ``train()`` mode the
+are the identity, batch norm uses its running averages, spectral norm does no power
+iteration); in ``train()`` mode batch norm normalises with the batch's statistics and
+updates its running averages exactly as minigan's ``forward`` does.  In ``train()`` mode the
 random layers draw their randomness from PyTorch's generator, or, with
 ``numpy_rng=True``, from the minigan layer's own NumPy generator, exactly as the NumPy
 layer would (the ``--engine torch`` trainer uses this, so both engines see the same
@@ -34,7 +57,7 @@ masks, noise and shifts).  ``nn.utils.parametrizations.spectral_norm`` does one 
 iteration per forward pass in train mode; minigan does one per discriminator update
 (:meth:`minigan.nn.SpectralNorm.update_buffers`, see :func:`power_iteration`).
 
-Beyond the two conversions: :func:`state_dict` / :func:`load_state_dict` move weights
+Beyond the two conversions: :func:`state_dict` / :func:`load_state_dict` move weights and buffers
 between a minigan module and a PyTorch state dict (the names of the mapping above)
 without building a module, :func:`save_state_dicts` / :func:`load_state_dicts` are the
 ``.pt`` files of ``minigan export`` and ``minigan import-torch``.
@@ -56,8 +79,9 @@ from .. import checkpoint as ckpt
 from .. import nn as mnn
 from ..errors import MiniganError
 
-__all__ = ["Dropout", "InstanceNoise", "Pack", "RandomTranslate", "from_torch", "load_state_dict",
-           "load_state_dicts", "power_iteration", "save_state_dicts", "state_dict", "to_torch", "torch_dtype"]
+__all__ = ["BatchNorm2d", "Conv2d", "ConvTranspose2d", "Dropout", "InstanceNoise", "MaxPool2d", "Pack",
+           "RandomTranslate", "entries", "from_torch", "from_torch_layout", "load_state_dict", "load_state_dicts",
+           "power_iteration", "save_state_dicts", "state_dict", "to_torch", "to_torch_layout", "torch_dtype"]
 
 #: The ``format`` entry of the ``.pt`` files written by :func:`save_state_dicts`.
 PT_FORMAT = "minigan-torch-state-dicts-1"
@@ -86,6 +110,25 @@ def _sub(path: str, child) -> str:
 
 def _where(path: str) -> str:
     return f"position {path!r}" if path else "the top level"
+
+
+#: The axes permutation from a minigan weight to its PyTorch tensor: Dense W (in, out) ->
+#: weight (out, in); Conv2d W (C, k, k, F) -> weight (F, C, k, k); ConvTranspose2d W
+#: (F, k, k, C) -> weight (C, F, k, k).  None: the same layout.
+DENSE_LAYOUT = (1, 0)
+CONV_LAYOUT = (3, 0, 1, 2)
+
+
+def to_torch_layout(array: np.ndarray, layout) -> np.ndarray:
+    """``array`` (a minigan parameter) in the layout of its PyTorch tensor (a view);
+    ``layout`` is an entry's axes permutation (see :func:`entries`) or None."""
+    return array if layout is None else array.transpose(layout)
+
+
+def from_torch_layout(value: np.ndarray, layout) -> np.ndarray:
+    """The inverse of :func:`to_torch_layout`: a PyTorch tensor's values (as NumPy) in the
+    layout of the minigan array."""
+    return value if layout is None else value.transpose(np.argsort(layout))
 
 
 # -- PyTorch modules for minigan's own layers -------------------------------------------------------
@@ -188,6 +231,94 @@ class RandomTranslate(nn.Module):
         return padded.gather(1, torch.from_numpy(index).to(x.device)).reshape(x.shape)
 
 
+def _nchw(layer: nn.Module, x, shape):
+    """Rows (N, H W C) of channels-last images as an (N, C, H, W) tensor (a view)."""
+    H, W, C = shape
+    if x.dim() != 2 or x.shape[1] != H * W * C:
+        raise ValueError(f"{type(layer).__name__}: expected rows of {H}x{W}x{C} = {H * W * C} values "
+                         f"(channels-last, (N, H W C)), got shape {tuple(x.shape)}")
+    return x.reshape(x.shape[0], H, W, C).permute(0, 3, 1, 2)
+
+
+def _rows(y):
+    """An (N, C, H, W) tensor as minigan's rows (N, H W C), channels last."""
+    return y.permute(0, 2, 3, 1).reshape(y.shape[0], -1)
+
+
+def _shape_repr(shape) -> str:
+    return "x".join(map(str, shape))
+
+
+class Conv2d(nn.Conv2d):
+    """:class:`minigan.nn.Conv2d` as an ``nn.Conv2d(C, out_channels, kernel_size, stride,
+    padding)`` (same parameters and state-dict names) on minigan's rows: ``forward`` takes
+    (N, H W C) channels-last rows of ``in_shape`` = (H, W, C) images and returns
+    (N, Ho Wo F) rows.  ``weight`` (F, C, k, k) is minigan's ``W.transpose(3, 0, 1, 2)``."""
+
+    def __init__(self, in_shape, out_channels: int, kernel_size: int, stride: int = 1, padding: int = 0,
+                 bias: bool = True, *, dtype=None, device=None):
+        H, W, C = (int(v) for v in in_shape)
+        super().__init__(C, out_channels, kernel_size, stride=stride, padding=padding, bias=bias, dtype=dtype,
+                         device=device)
+        self.in_shape = (H, W, C)
+
+    def extra_repr(self) -> str:
+        return f"in_shape={_shape_repr(self.in_shape)}, {super().extra_repr()}"
+
+    def forward(self, x):
+        return _rows(super().forward(_nchw(self, x, self.in_shape)))
+
+
+class ConvTranspose2d(nn.ConvTranspose2d):
+    """:class:`minigan.nn.ConvTranspose2d` as an ``nn.ConvTranspose2d(C, out_channels,
+    kernel_size, stride, padding, output_padding)`` on minigan's rows (see
+    :class:`Conv2d`).  ``weight`` (C, F, k, k) is minigan's ``W.transpose(3, 0, 1, 2)``."""
+
+    def __init__(self, in_shape, out_channels: int, kernel_size: int, stride: int = 1, padding: int = 0,
+                 output_padding: int = 0, bias: bool = True, *, dtype=None, device=None):
+        H, W, C = (int(v) for v in in_shape)
+        super().__init__(C, out_channels, kernel_size, stride=stride, padding=padding, output_padding=output_padding,
+                         bias=bias, dtype=dtype, device=device)
+        self.in_shape = (H, W, C)
+
+    def extra_repr(self) -> str:
+        return f"in_shape={_shape_repr(self.in_shape)}, {super().extra_repr()}"
+
+    def forward(self, x, output_size=None):
+        return _rows(super().forward(_nchw(self, x, self.in_shape), output_size))
+
+
+class BatchNorm2d(nn.BatchNorm2d):
+    """:class:`minigan.nn.BatchNorm2d` as an ``nn.BatchNorm2d(C)`` (same parameters, buffers
+    and state-dict names) on minigan's rows: x (N, H W C) is viewed as (N, H W, C) and
+    permuted to (N, C, H W, 1), so the statistics of channel c run over the batch and
+    every position, as minigan's (and PyTorch's on NCHW images) do."""
+
+    def forward(self, x):
+        C = self.num_features
+        if x.dim() != 2 or x.shape[1] % C:
+            raise ValueError(f"BatchNorm2d({C}): expected rows of whole channels-last images with {C} channels, "
+                             f"got shape {tuple(x.shape)}")
+        n = x.shape[0]
+        y = super().forward(x.reshape(n, -1, C).transpose(1, 2).unsqueeze(-1))
+        return y.squeeze(-1).transpose(1, 2).reshape(n, -1)
+
+
+class MaxPool2d(nn.MaxPool2d):
+    """:class:`minigan.nn.MaxPool2d` (2 x 2, stride 2) as an ``nn.MaxPool2d(2, 2)`` on
+    minigan's rows of ``in_shape`` = (H, W, C) images (see :class:`Conv2d`)."""
+
+    def __init__(self, in_shape):
+        super().__init__(2, 2)
+        self.in_shape = tuple(int(v) for v in in_shape)
+
+    def extra_repr(self) -> str:
+        return f"in_shape={_shape_repr(self.in_shape)}, {super().extra_repr()}"
+
+    def forward(self, x):
+        return _rows(super().forward(_nchw(self, x, self.in_shape)))
+
+
 def _np(dtype: torch.dtype) -> np.dtype:
     return _numpy_dtype(dtype, "a tensor")
 
@@ -209,12 +340,41 @@ def power_iteration(module: nn.Module) -> None:
 # -- minigan -> PyTorch -----------------------------------------------------------------------------
 
 
-def _linear(dense: mnn.Dense) -> nn.Linear:
-    lin = nn.Linear(dense.in_features, dense.out_features, dtype=torch_dtype(dense.dtype))
+def _copy_in(tensor: torch.Tensor | None, array: np.ndarray | None, layout=None) -> None:
+    if array is None:  # a layer without bias
+        return
     with torch.no_grad():
-        lin.weight.copy_(torch.from_numpy(np.ascontiguousarray(dense.W.T)))
-        lin.bias.copy_(torch.from_numpy(dense.b))
+        tensor.copy_(torch.from_numpy(np.ascontiguousarray(to_torch_layout(array, layout))))
+
+
+def _bias(m) -> np.ndarray | None:
+    """A layer's bias, None for a layer made with ``bias=False``."""
+    return getattr(m, "b", None)
+
+
+def _linear(dense: mnn.Dense) -> nn.Linear:
+    lin = nn.Linear(dense.in_features, dense.out_features, bias=_bias(dense) is not None,
+                    dtype=torch_dtype(dense.dtype))
+    _copy_in(lin.weight, dense.W, DENSE_LAYOUT)
+    _copy_in(lin.bias, _bias(dense))
     return lin
+
+
+def _conv(m, cls) -> nn.Module:
+    extra = {"output_padding": m.output_padding} if cls is ConvTranspose2d else {}
+    t = cls(m.in_shape, m.out_channels, m.k, stride=m.stride, padding=m.padding, bias=_bias(m) is not None,
+            dtype=torch_dtype(m.dtype), **extra)
+    _copy_in(t.weight, m.W, CONV_LAYOUT)
+    _copy_in(t.bias, _bias(m))
+    return t
+
+
+def _batchnorm(m, cls) -> nn.Module:
+    t = cls(m.num_features, eps=m.eps, momentum=m.momentum, dtype=torch_dtype(m.dtype))
+    for name, array in (("weight", m.gamma), ("bias", m.beta), ("running_mean", m.running_mean),
+                        ("running_var", m.running_var)):
+        _copy_in(getattr(t, name), array)
+    return t
 
 
 def _to_torch(m, path: str, numpy_rng: bool) -> nn.Module:
@@ -234,6 +394,16 @@ def _to_torch(m, path: str, numpy_rng: bool) -> nn.Module:
         return lin
     if isinstance(m, mnn.Dense):
         return _linear(m)
+    if isinstance(m, mnn.Conv2d):
+        return _conv(m, Conv2d)
+    if isinstance(m, mnn.ConvTranspose2d):
+        return _conv(m, ConvTranspose2d)
+    if isinstance(m, mnn.BatchNorm2d):  # before BatchNorm1d, its base class
+        return _batchnorm(m, BatchNorm2d)
+    if isinstance(m, mnn.BatchNorm1d):
+        return _batchnorm(m, nn.BatchNorm1d)
+    if isinstance(m, mnn.MaxPool2d):
+        return MaxPool2d(m.in_shape)
     if isinstance(m, mnn.LeakyReLU):
         return nn.LeakyReLU(m.alpha)
     for ours, theirs in ((mnn.ReLU, nn.ReLU), (mnn.Tanh, nn.Tanh), (mnn.Sigmoid, nn.Sigmoid)):
@@ -246,8 +416,8 @@ def _to_torch(m, path: str, numpy_rng: bool) -> nn.Module:
     if isinstance(m, mnn.RandomTranslate):
         return RandomTranslate(m.image_shape, m.max_shift, m.fill, rng(m))
     raise MiniganError(f"to_torch: cannot convert {type(m).__name__} at {_where(path)} (supported: Dense, "
-                       "SpectralNorm, LeakyReLU, ReLU, Tanh, Sigmoid, Sequential, Pack, Dropout, InstanceNoise, "
-                       "RandomTranslate)")
+                       "SpectralNorm, Conv2d, ConvTranspose2d, BatchNorm1d, BatchNorm2d, MaxPool2d, LeakyReLU, ReLU, "
+                       "Tanh, Sigmoid, Sequential, Pack, Dropout, InstanceNoise, RandomTranslate)")
 
 
 def to_torch(module, *, numpy_rng: bool = False, device=None) -> nn.Module:
@@ -268,14 +438,73 @@ def to_torch(module, *, numpy_rng: bool = False, device=None) -> nn.Module:
 # -- PyTorch -> minigan -----------------------------------------------------------------------------
 
 
+def _copy_out(array: np.ndarray | None, tensor: torch.Tensor | None, layout=None) -> None:
+    if tensor is not None:
+        np.copyto(array, from_torch_layout(tensor.detach().cpu().numpy(), layout))
+
+
 def _dense(lin: nn.Linear, weight: torch.Tensor, path: str) -> mnn.Dense:
-    if lin.bias is None:
-        raise MiniganError(f"from_torch: nn.Linear at {_where(path)} has no bias; minigan's Dense always has one")
     dtype = _numpy_dtype(weight.dtype, f"nn.Linear at {_where(path)}")
-    dense = mnn.Dense(lin.in_features, lin.out_features, dtype=dtype, rng=0)
-    np.copyto(dense.W, weight.detach().cpu().numpy().T)
-    np.copyto(dense.b, lin.bias.detach().cpu().numpy())
+    dense = mnn.Dense(lin.in_features, lin.out_features, bias=lin.bias is not None, dtype=dtype, rng=0)
+    _copy_out(dense.W, weight, DENSE_LAYOUT)
+    _copy_out(dense.b, lin.bias)
     return dense
+
+
+def _pair(value, what: str, name: str, path: str) -> int:
+    """The one int of a square kernel / equal stride / symmetric padding, else MiniganError."""
+    values = value if isinstance(value, (tuple, list)) else (value,)
+    if isinstance(value, str) or len(set(values)) != 1 or not isinstance(values[0], int):
+        raise MiniganError(f"from_torch: {name} at {_where(path)} has {what}={value!r}; minigan's layer takes one "
+                           "integer for both axes")
+    return values[0]
+
+
+def _conv_layer(t: nn.Module, path: str):
+    name = type(t).__name__
+    for what, value, want in (("groups", t.groups, 1), ("dilation", tuple(t.dilation), (1, 1)),
+                              ("padding_mode", t.padding_mode, "zeros")):
+        if value != want:
+            raise MiniganError(f"from_torch: {name} at {_where(path)} has {what}={value!r}; minigan's {name} "
+                               f"has {what}={want!r} only")
+    k, s, p = (_pair(getattr(t, a), a, name, path) for a in ("kernel_size", "stride", "padding"))
+    if t.in_channels != t.in_shape[2]:
+        raise MiniganError(f"from_torch: {name} at {_where(path)} has {t.in_channels} input channels but "
+                           f"in_shape {t.in_shape}")
+    dtype = _numpy_dtype(t.weight.dtype, f"{name} at {_where(path)}")
+    common = dict(stride=s, padding=p, bias=t.bias is not None, dtype=dtype, rng=0)
+    try:
+        if isinstance(t, ConvTranspose2d):
+            op = _pair(t.output_padding, "output_padding", name, path)
+            m = mnn.ConvTranspose2d(t.in_shape, t.out_channels, k, output_padding=op, **common)
+        else:
+            m = mnn.Conv2d(t.in_shape, t.out_channels, k, **common)
+    except ValueError as exc:
+        raise MiniganError(f"from_torch: {name} at {_where(path)}: {exc}") from None
+    _copy_out(m.W, t.weight, CONV_LAYOUT)
+    _copy_out(m.b, t.bias)
+    return m
+
+
+def _batchnorm_layer(t: nn.Module, path: str):
+    name = type(t).__name__
+    if not t.affine or not t.track_running_stats or t.momentum is None:
+        raise MiniganError(f"from_torch: {name} at {_where(path)} needs affine=True, track_running_stats=True and "
+                           "a momentum (minigan's batch norm has all three)")
+    dtype = _numpy_dtype(t.weight.dtype, f"{name} at {_where(path)}")
+    cls = mnn.BatchNorm2d if isinstance(t, BatchNorm2d) else mnn.BatchNorm1d
+    try:
+        m = cls(t.num_features, eps=t.eps, momentum=t.momentum, dtype=dtype)
+    except ValueError as exc:
+        raise MiniganError(f"from_torch: {name} at {_where(path)}: {exc}") from None
+    for array, tensor in ((m.gamma, t.weight), (m.beta, t.bias), (m.running_mean, t.running_mean),
+                          (m.running_var, t.running_var)):
+        np.copyto(array, tensor.detach().cpu().numpy())
+    return m
+
+
+#: PyTorch's image layers work on (N, C, H, W) tensors: as such they cannot be minigan layers.
+_NCHW_LAYERS = (nn.Conv2d, nn.ConvTranspose2d, nn.BatchNorm2d, nn.MaxPool2d)
 
 
 def _from_torch(t: nn.Module, path: str):
@@ -297,6 +526,25 @@ def _from_torch(t: nn.Module, path: str):
         np.copyto(out.u, sn._u.detach().cpu().numpy())
         np.copyto(out.v, sn._v.detach().cpu().numpy())
         return out
+    if isinstance(t, (Conv2d, ConvTranspose2d)):
+        return _conv_layer(t, path)
+    if isinstance(t, BatchNorm2d) or type(t) is nn.BatchNorm1d:
+        return _batchnorm_layer(t, path)
+    if isinstance(t, MaxPool2d):
+        for what, want in (("kernel_size", 2), ("stride", 2), ("padding", 0), ("dilation", 1), ("ceil_mode", False),
+                           ("return_indices", False)):
+            value = getattr(t, what)
+            if (value if isinstance(value, bool) else _pair(value, what, "MaxPool2d", path)) != want:
+                raise MiniganError(f"from_torch: MaxPool2d at {_where(path)} has {what}={value!r}; "
+                                   f"minigan's MaxPool2d has {what}={want!r} only")
+        try:
+            return mnn.MaxPool2d(t.in_shape)
+        except ValueError as exc:
+            raise MiniganError(f"from_torch: MaxPool2d at {_where(path)}: {exc}") from None
+    if type(t) in _NCHW_LAYERS:
+        raise MiniganError(f"from_torch: cannot convert a plain torch.nn.{type(t).__name__} at {_where(path)}: it "
+                           f"works on (N, C, H, W) tensors and does not say which images minigan's rows hold; "
+                           f"use minigan.interop.torch.{type(t).__name__}(in_shape, ...) (what to_torch makes)")
     if type(t) is nn.LeakyReLU:
         return mnn.LeakyReLU(t.negative_slope)
     for theirs, ours in ((nn.ReLU, mnn.ReLU), (nn.Tanh, mnn.Tanh), (nn.Sigmoid, mnn.Sigmoid)):
@@ -309,8 +557,9 @@ def _from_torch(t: nn.Module, path: str):
     if isinstance(t, RandomTranslate):
         return mnn.RandomTranslate(t.image_shape, t.max_shift, fill=t.fill, rng=t.rng)
     raise MiniganError(f"from_torch: cannot convert {type(t).__name__} at {_where(path)} (supported: nn.Linear, "
-                       "spectral_norm(nn.Linear), nn.LeakyReLU, nn.ReLU, nn.Tanh, nn.Sigmoid, nn.Sequential, "
-                       "nn.Dropout and minigan.interop.torch's Pack, Dropout, InstanceNoise, RandomTranslate)")
+                       "spectral_norm(nn.Linear), nn.BatchNorm1d, nn.LeakyReLU, nn.ReLU, nn.Tanh, nn.Sigmoid, "
+                       "nn.Sequential, nn.Dropout and minigan.interop.torch's Conv2d, ConvTranspose2d, BatchNorm2d, "
+                       "MaxPool2d, Pack, Dropout, InstanceNoise, RandomTranslate)")
 
 
 def from_torch(module: nn.Module):
@@ -325,8 +574,10 @@ def from_torch(module: nn.Module):
 
 
 def _entries(m, mg: str, tp: str, path: str):
-    """(kind, minigan name, torch name, live array, transposed) for every parameter
-    (kind "param") and buffer ("buffer") of a minigan module, in the names of the mapping."""
+    """(kind, minigan name, torch name, live array, layout) for every parameter (kind
+    "param") and buffer ("buffer") of a minigan module, in the names of the mapping, and
+    ("counter", None, torch name, None, None) for each batch norm's ``num_batches_tracked``
+    (PyTorch's own buffer, which minigan does not keep)."""
     if isinstance(m, mnn.Sequential):
         for i, c in enumerate(m.modules):
             yield from _entries(c, f"{mg}{i}.", f"{tp}{i}.", f"{path}.{i}" if path else str(i))
@@ -334,53 +585,81 @@ def _entries(m, mg: str, tp: str, path: str):
         yield from _entries(m.module, mg, f"{tp}module.", f"{path}.module" if path else "module")
     elif isinstance(m, mnn.SpectralNorm):
         p = f"{tp}parametrizations.weight."
-        yield "param", f"{mg}W", f"{p}original", m.dense.W, True
-        yield "param", f"{mg}b", f"{tp}bias", m.dense.b, False
-        yield "buffer", f"{mg}u", f"{p}0._u", m.u, False
-        yield "buffer", f"{mg}v", f"{p}0._v", m.v, False
-    elif isinstance(m, mnn.Dense):
-        yield "param", f"{mg}W", f"{tp}weight", m.W, True
-        yield "param", f"{mg}b", f"{tp}bias", m.b, False
+        yield "param", f"{mg}W", f"{p}original", m.dense.W, DENSE_LAYOUT
+        if _bias(m.dense) is not None:
+            yield "param", f"{mg}b", f"{tp}bias", m.dense.b, None
+        yield "buffer", f"{mg}u", f"{p}0._u", m.u, None
+        yield "buffer", f"{mg}v", f"{p}0._v", m.v, None
+    elif isinstance(m, (mnn.Dense, mnn.Conv2d, mnn.ConvTranspose2d)):
+        yield "param", f"{mg}W", f"{tp}weight", m.W, DENSE_LAYOUT if isinstance(m, mnn.Dense) else CONV_LAYOUT
+        if _bias(m) is not None:
+            yield "param", f"{mg}b", f"{tp}bias", m.b, None
+    elif isinstance(m, mnn.BatchNorm1d):  # and BatchNorm2d
+        yield "param", f"{mg}gamma", f"{tp}weight", m.gamma, None
+        yield "param", f"{mg}beta", f"{tp}bias", m.beta, None
+        yield "buffer", f"{mg}running_mean", f"{tp}running_mean", m.running_mean, None
+        yield "buffer", f"{mg}running_var", f"{tp}running_var", m.running_var, None
+        yield "counter", None, f"{tp}num_batches_tracked", None, None
     elif not isinstance(m, (mnn.LeakyReLU, mnn.ReLU, mnn.Tanh, mnn.Sigmoid, mnn.Dropout, mnn.InstanceNoise,
-                            mnn.RandomTranslate)):
+                            mnn.RandomTranslate, mnn.MaxPool2d)):
         raise MiniganError(f"cannot map {type(m).__name__} at {_where(path)} to PyTorch names")
 
 
-def entries(module) -> list[tuple[str, str, str, np.ndarray, bool]]:
-    """``(kind, minigan_name, torch_name, array, transposed)`` for each parameter and buffer
+def entries(module) -> list[tuple[str, str, str, np.ndarray, tuple | None]]:
+    """``(kind, minigan_name, torch_name, array, layout)`` for each parameter and buffer
     of a minigan module: ``kind`` is "param" or "buffer", ``array`` the live array and
-    ``transposed`` whether the PyTorch tensor is its transpose (Dense weights)."""
-    return list(_entries(module, "", "", ""))
+    ``layout`` the axes permutation that turns it into the PyTorch tensor (``(1, 0)``
+    for Dense weights, ``(3, 0, 1, 2)`` for convolution weights, None for the rest; see
+    :func:`to_torch_layout` and :func:`from_torch_layout`).  Batch norm's
+    ``num_batches_tracked`` is PyTorch's only and not listed."""
+    return [e for e in _entries(module, "", "", "") if e[0] != "counter"]
+
+
+def _counters(module) -> list[str]:
+    """The PyTorch names of the batch norms' ``num_batches_tracked`` (see :func:`_entries`)."""
+    return [tn for kind, _, tn, _, _ in _entries(module, "", "", "") if kind == "counter"]
 
 
 def state_dict(module) -> dict[str, torch.Tensor]:
     """The PyTorch state dict (names as :func:`to_torch`'s module has them, CPU tensors,
-    copies) of a minigan module: ``to_torch(m).state_dict()`` without building it."""
-    return {tn: torch.from_numpy(np.ascontiguousarray(a.T if tr else a).copy())
-            for _, _, tn, a, tr in entries(module)}
+    copies) of a minigan module: ``to_torch(m).state_dict()`` without building it (batch
+    norm's ``num_batches_tracked``, which minigan does not count, is 0 as in a new
+    PyTorch module)."""
+    out = {}
+    for kind, _, tn, a, layout in _entries(module, "", "", ""):
+        if kind == "counter":
+            out[tn] = torch.tensor(0, dtype=torch.long)
+        else:
+            out[tn] = torch.from_numpy(np.ascontiguousarray(to_torch_layout(a, layout)).copy())
+    return out
 
 
 def load_state_dict(module, state: dict) -> None:
     """Copy a PyTorch state dict (of the module :func:`to_torch` makes, e.g. after training
-    it in PyTorch) into the minigan ``module`` in place.  The names and shapes must match
-    exactly (else :class:`MiniganError`, and nothing is changed); values are cast to the
-    minigan arrays' dtype."""
+    it in PyTorch) into the minigan ``module`` in place, buffers (batch norm's running
+    averages, spectral norm's vectors) included.  The names and shapes must match exactly
+    (else :class:`MiniganError`, and nothing is changed), except batch norm's
+    ``num_batches_tracked``, which may be there or not and is ignored; values are cast to
+    the minigan arrays' dtype."""
     items = entries(module)
     expected = {tn for _, _, tn, _, _ in items}
-    if set(state) != expected:
-        raise MiniganError(f"state dict does not match the network (missing {sorted(expected - set(state))}, "
-                           f"unexpected {sorted(set(state) - expected)})")
+    optional = set(_counters(module))
+    missing, unexpected = expected - set(state), set(state) - expected - optional
+    if missing or unexpected:
+        raise MiniganError(f"state dict does not match the network (missing {sorted(missing)}, "
+                           f"unexpected {sorted(unexpected)})")
+    for tn in optional & set(state):
+        if not isinstance(state[tn], torch.Tensor):
+            raise MiniganError(f"state dict entry {tn!r} is a {type(state[tn]).__name__}, not a tensor")
     values = []
-    for _, _, tn, a, tr in items:
+    for _, _, tn, a, layout in items:
         v = state[tn]
         if not isinstance(v, torch.Tensor):
             raise MiniganError(f"state dict entry {tn!r} is a {type(v).__name__}, not a tensor")
-        v = v.detach().cpu().numpy()
-        v = v.T if tr else v
-        if v.shape != a.shape:
-            raise MiniganError(f"state dict entry {tn!r} has shape {tuple(state[tn].shape)}, the network needs "
-                               f"{a.T.shape if tr else a.shape}")
-        values.append(v)
+        want = to_torch_layout(a, layout).shape
+        if tuple(v.shape) != want:
+            raise MiniganError(f"state dict entry {tn!r} has shape {tuple(v.shape)}, the network needs {want}")
+        values.append(from_torch_layout(v.detach().cpu().numpy(), layout))
     for (_, _, _, a, _), v in zip(items, values):
         np.copyto(a, v, casting="unsafe")
 

@@ -6,8 +6,14 @@ builds and computes the same step with PyTorch modules made by
 passes:
 
 * D update(s), then the G update (or G first, ``order="g_first"``); D's loss
-  ``BCE(D(x), real_label) + BCE(D(G(z)), 0)`` on the stacked real and fake batch, G's
-  non-saturating ``BCE(D(G(z)), 1)`` or minimax ``-BCE(D(G(z)), 0)``;
+  ``BCE(D(x), real_label) + BCE(D(G(z)), 0)`` with the real and the fake batch in two
+  separate passes of D (real first, as minigan does: batch norm normalises each with its
+  own statistics, and the random layers draw in the same order), G's non-saturating
+  ``BCE(D(G(z)), 1)`` or minimax ``-BCE(D(G(z)), 0)``;
+* every network in training mode for the step, as minigan's ``forward``: the fakes of the
+  D update come from G's training pass (under ``no_grad``), so batch norm uses the batch's
+  statistics and every pass of G and D advances the running averages exactly as the
+  NumPy engine's passes do;
 * Adam (bias-corrected, t incremented before use) and SGD (momentum, Nesterov) written
   out exactly as :mod:`minigan.optim` writes them, with its L2/L1 penalties, reading the
   learning rates from the NumPy optimisers (so the schedules apply unchanged);
@@ -15,14 +21,16 @@ passes:
   masks, instance noise, translations) and every noise vector z from minigan's own NumPy
   generators, converted with ``torch.from_numpy``: both engines see identical batches,
   z, masks and shifts;
-* the moving average of G (``ema``) updated in PyTorch after every step.
+* the moving average of G (``ema``), weights and buffers (batch norm's running
+  averages), updated in PyTorch after every step.
 
-The NumPy networks, optimisers and moving average stay the run's record: :meth:`pull`
-copies the PyTorch state into them (the trainer calls it before checkpoints, pictures
-and samples), :meth:`push` copies them into PyTorch (after a resume).  So the checkpoint
-is minigan's ``.npz``, resumable by either engine, and ``minigan sample``/``eval`` read
-it unchanged.  In float64 on the CPU the two engines agree to rounding (about 1e-13
-relative after 200 steps on the ring).
+The NumPy networks (weights and buffers), optimisers and moving average stay the run's
+record: :meth:`pull` copies the PyTorch state into them (the trainer calls it before
+checkpoints, pictures and samples), :meth:`push` copies them into PyTorch (after a
+resume).  So the checkpoint is minigan's ``.npz``, resumable by either engine, and
+``minigan sample``/``eval`` read it unchanged.  In float64 on the CPU the two engines
+agree to rounding (about 1e-13 relative after 200 steps on the ring, 1e-14 after 30
+steps of a small ``--arch dcgan``, running averages included).
 """
 
 from __future__ import annotations
@@ -42,7 +50,7 @@ class _Optimizer:
 
     def __init__(self, torch, np_opt, params):
         self.torch, self.np_opt = torch, np_opt
-        self.params = params  # [(minigan name, tensor, transposed)]
+        self.params = params  # [(minigan name, tensor, layout)]
         self.t = np_opt.t
         self.state = {b: {name: torch.zeros_like(p) for name, p, _ in params} for b in np_opt.buffers}
         self.push()
@@ -98,30 +106,35 @@ class _Optimizer:
         o = self.np_opt
         o.t = self.t
         for b, tensors in self.state.items():
-            for name, _, transposed in self.params:
-                _copy_to_numpy(o.state[b][name], tensors[name], transposed)
+            for name, _, layout in self.params:
+                _copy_to_numpy(o.state[b][name], tensors[name], layout)
 
     def push(self) -> None:
         o = self.np_opt
         self.t = o.t
         for b, tensors in self.state.items():
-            for name, _, transposed in self.params:
-                _copy_to_torch(tensors[name], o.state[b][name], transposed, self.torch)
+            for name, _, layout in self.params:
+                _copy_to_torch(tensors[name], o.state[b][name], layout, self.torch)
 
 
-def _copy_to_numpy(array: np.ndarray, tensor, transposed: bool) -> None:
-    value = tensor.detach().cpu().numpy()
-    np.copyto(array, value.T if transposed else value)
+def _copy_to_numpy(array: np.ndarray, tensor, layout) -> None:
+    from ..interop.torch import from_torch_layout
+
+    np.copyto(array, from_torch_layout(tensor.detach().cpu().numpy(), layout))
 
 
-def _copy_to_torch(tensor, array: np.ndarray, transposed: bool, torch) -> None:
+def _copy_to_torch(tensor, array: np.ndarray, layout, torch) -> None:
+    from ..interop.torch import to_torch_layout
+
     with torch.no_grad():
-        tensor.copy_(torch.from_numpy(np.ascontiguousarray(array.T if transposed else array)))
+        tensor.copy_(torch.from_numpy(np.ascontiguousarray(to_torch_layout(array, layout))))
 
 
 def _pairs(module, tmodule):
-    """[(kind, minigan name, live array, tensor, transposed)] of a minigan module and its
-    PyTorch twin (see :func:`minigan.interop.torch.entries`)."""
+    """[(kind, minigan name, live array, tensor, layout)] of a minigan module and its
+    PyTorch twin, parameters ("param") and buffers ("buffer": spectral norm's vectors,
+    batch norm's running averages) alike (see :func:`minigan.interop.torch.entries`;
+    batch norm's ``num_batches_tracked`` is PyTorch's own and left out)."""
     from ..interop.torch import entries
 
     tensors = tmodule.state_dict(keep_vars=True)
@@ -129,16 +142,18 @@ def _pairs(module, tmodule):
 
 
 class TorchEMA:
-    """``target <- decay * target + (1 - decay) * source`` on PyTorch tensors, in the
-    order of :class:`minigan.ema.EMA`; :meth:`pull` copies the average to the NumPy target."""
+    """``target <- decay * target + (1 - decay) * source`` on PyTorch tensors, parameter
+    by parameter and buffer by buffer, as :class:`minigan.ema.EMA`; :meth:`pull` copies the
+    average to the NumPy target."""
 
     def __init__(self, torch, ema, source, device):
         from ..interop.torch import to_torch
 
         self.torch, self.decay, self.target = torch, ema.decay, ema.target
         self.ttarget = to_torch(ema.target, device=device)
-        self.src = [t for kind, _, _, t, _ in _pairs(ema.source, source) if kind == "param"]
-        self.pairs = [p for p in _pairs(ema.target, self.ttarget) if p[0] == "param"]
+        src = {(kind, name): t for kind, name, _, t, _ in _pairs(ema.source, source)}
+        self.pairs = _pairs(ema.target, self.ttarget)
+        self.src = [src[kind, name] for kind, name, _, _, _ in self.pairs]
 
     def update(self) -> None:
         with self.torch.no_grad():
@@ -178,10 +193,13 @@ class TorchGAN:
         self.rng = gan.rng
         self.z_dim, self.loss, self.d_steps, self.order = gan.z_dim, gan.loss, gan.d_steps, gan.order
         self.noise, self.real_label, self.dtype = gan.noise, gan.real_label, gan.dtype
-        self.tG = to_torch(gan.G, device=self.device)
+        self.tG = to_torch(gan.G, numpy_rng=True, device=self.device)
         self.tD = to_torch(gan.D, numpy_rng=True, device=self.device)
-        # D's random layers run in training mode; its spectral norms do not (their power
-        # iteration is ours, once per D update, as minigan's SpectralNorm.update_buffers).
+        # Both networks run their training pass in every step, as minigan's GAN does (batch
+        # norm: the batch's statistics, running averages updated; random layers draw from
+        # the NumPy generators).  D's spectral norms do not: their power iteration is ours,
+        # once per D update, as minigan's SpectralNorm.update_buffers.
+        self.tG.train()
         self.tD.train()
         for m in self.tD.modules():
             if hasattr(m, "parametrizations"):
@@ -206,8 +224,8 @@ class TorchGAN:
     # -- keeping the NumPy record current -----------------------------------------------------------
 
     def pull(self) -> None:
-        """Copy the PyTorch state (weights, spectral-norm vectors, optimiser states, moving
-        average) into the NumPy objects."""
+        """Copy the PyTorch state (weights, buffers: spectral-norm vectors and batch-norm
+        running averages, optimiser states, moving average) into the NumPy objects."""
         if not self.dirty:
             return
         for _, _, array, tensor, tr in self.g_pairs + self.d_pairs:
@@ -252,18 +270,20 @@ class TorchGAN:
         n = real.shape[0]
         self._power_iteration(self.tD)
         z = self._tensor(self.sample_noise(n))
-        with torch.no_grad():
+        with torch.no_grad():  # G's training pass (batch norm: batch statistics, running averages advance)
             fake = self.tG(z)
         if fake.shape[1:] != real.shape[1:]:
             raise ValueError(f"GAN: the real batch has {real.shape[1]} features per sample but the generator "
                              f"makes {fake.shape[1]}")
-        logits = self.tD(torch.cat([self._tensor(real), fake]))
-        half = logits.shape[0] // 2
-        loss = self._bce(logits[:half], self.real_label) + self._bce(logits[half:], 0.0)
+        # Two passes of D, real first: each batch normalised with its own statistics.
+        real_logits = self.tD(self._tensor(real))
+        fake_logits = self.tD(fake)
+        loss = self._bce(real_logits, self.real_label) + self._bce(fake_logits, 0.0)
         grads = torch.autograd.grad(loss, [p for _, p, _ in self.d_params])
         self.d_topt.step(grads)
-        probs = torch.sigmoid(logits.detach())
-        return float(loss.detach()), float(probs[:half].sum()) / half, float(probs[half:].sum()) / half
+        d_real = float(torch.sigmoid(real_logits.detach()).mean())
+        d_fake = float(torch.sigmoid(fake_logits.detach()).mean())
+        return float(loss.detach()), d_real, d_fake
 
     def g_step(self, n: int) -> float:
         """One generator update on n fresh noise vectors (see :meth:`minigan.gan.GAN.g_step`)."""
