@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 
 #: BLAS threads of the NumPy engine's training loop, by architecture (absent: leave as is).
-RUN_THREADS = {"dcgan": 1}
+RUN_THREADS = {"dcgan": 1, "dcgan_g": 1}
 
 
 @contextlib.contextmanager

@@ -20,19 +20,22 @@ from ..errors import MiniganError
 
 NAME = "reproduce"
 HELP = ("re-measure PacGAN's ring/grid table, Goodfellow et al.'s Parzen table, minigan's digit scores, "
-        "the recipe study or time to quality, and write Markdown")
+        "the recipe study, time to quality or the structure study, and write Markdown")
 
 
 def add_arguments(p):
-    p.add_argument("what", choices=("ring", "grid", "parzen", "scores", "study", "time"), help="which table")
+    p.add_argument("what", choices=("ring", "grid", "parzen", "scores", "study", "time", "structure"),
+                   help="which table")
     p.add_argument("--seeds", type=int,
-                   help="seeds per row (default 10 for ring/grid and scores, 1 for parzen, 5 for study, 3 for time)")
+                   help="seeds per row (default 10 for ring/grid and scores, 1 for parzen, 5 for study and "
+                        "structure, 3 for time)")
     p.add_argument("--first-seed", type=int, default=0, metavar="S",
-                   help="scores, study, time: use seeds S, S+1, ... (default 0)")
+                   help="scores, study, time, structure: use seeds S, S+1, ... (default 0)")
     p.add_argument("--variants", metavar="NAMES",
-                   help="study: comma-separated recipe names (default: all; see minigan.study.VARIANTS)")
+                   help="study, structure: comma-separated recipe or network names (default: all; see "
+                        "minigan.study.VARIANTS, minigan.structure.ROWS)")
     p.add_argument("--jobs", type=int, default=1, metavar="J",
-                   help="scores, study, time: runs at a time, each with one BLAS thread (default 1)")
+                   help="scores, study, time, structure: runs at a time, each with one BLAS thread (default 1)")
     p.add_argument("--append", action="store_true",
                    help="study: add these runs to the study.json already in --out (same --steps) instead of "
                         "starting a new table")
@@ -162,6 +165,24 @@ def run(args) -> int:
         raw = {"steps": steps, "judge_accuracy": accuracy, "real_training_digits_frechet": reference,
                "variants": {v.name: v.options for v in study.VARIANTS if v.name in names},
                "runs": [{"variant": name, **r} for name, r in results]}
+    elif args.what == "structure":
+        from .. import structure, study
+        from ..metrics.judge import load_judge
+
+        names = [r.name for r in structure.ROWS] if not args.variants else [
+            v.strip() for v in args.variants.split(",")]
+        unknown = [v for v in names if v not in structure.ROWS_BY_NAME]
+        if unknown:
+            raise MiniganError(f"--variants: unknown networks {unknown}; expected names from "
+                               f"{[r.name for r in structure.ROWS]}")
+        seeds = list(range(args.first_seed, args.first_seed + (args.seeds or (1 if args.quick else 5))))
+        judge, accuracy = load_judge("mnist5k", log=say)  # trained once, before the workers start
+        out.mkdir(parents=True, exist_ok=True)
+        raw = structure.run_structure(names, seeds, args.jobs, say, picture_dir=out, quick=args.quick)
+        reference = study.real_reference(judge)
+        raw.update(judge_accuracy=accuracy, real_training_digits_frechet=reference,
+                   rows={r.name: r.options for r in structure.ROWS if r.name in names})
+        table = structure.structure_table(raw, accuracy, reference)
     else:
         from .. import study
         from ..metrics.judge import load_judge

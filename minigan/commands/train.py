@@ -91,7 +91,8 @@ def add_arguments(p):
                    help="hidden widths of G and of D (default 128,128,128)")
     m.add_argument("--arch", choices=ARCHS,
                    help="mlp (default): the article's networks; dcgan: a DCGAN for images (transposed "
-                        "convolutions and batch norm in G, strided convolutions and batch norm in D)")
+                        "convolutions and batch norm in G, strided convolutions and batch norm in D); dcgan_g: "
+                        "DCGAN's G with the article's D")
     m.add_argument("--channels", type=int, metavar="C",
                    help="--arch dcgan: G has 2C then C channels, D C then 2C (default 32)")
     m.add_argument("--batchnorm", action=argparse.BooleanOptionalAction, default=None,

@@ -22,10 +22,13 @@ DTYPES = ("float32", "float64")
 ENGINES = ("numpy", "torch")
 #: Where the PyTorch engine computes.
 DEVICES = ("cpu", "cuda")
-#: The networks: "mlp", the article's (section 4), or "dcgan", a DCGAN for small images
+#: The networks: "mlp", the article's (section 4); "dcgan", a DCGAN for small images
 #: (:mod:`minigan.dcgan`: transposed convolutions and batch norm in G, strided
-#: convolutions and batch norm in D).
-ARCHS = ("mlp", "dcgan")
+#: convolutions and batch norm in D); "dcgan_g", DCGAN's generator with the article's
+#: discriminator (structure in G only).
+ARCHS = ("mlp", "dcgan", "dcgan_g")
+#: The architectures whose generator is DCGAN's (images only).
+CONV_G_ARCHS = ("dcgan", "dcgan_g")
 METRIC_COLUMNS = ("step", "epoch", "d_loss", "g_loss", "d_real", "d_fake", "seconds")
 CHECKPOINT_NAME = "checkpoint.npz"
 #: Steps a default run aims for (mnist5k: 258 epochs of 62 steps).  Chosen so that a
@@ -36,8 +39,10 @@ CHECKPOINT_NAME = "checkpoint.npz"
 #: few thousand steps and most seeds collapse, however long they train.
 DEFAULT_STEPS_IMAGES = 16_000
 DEFAULT_STEPS_TOY = 10_000
-#: Steps of a default ``--arch dcgan`` run (images only).
-DEFAULT_STEPS_DCGAN = 8_000
+#: Steps of a default run with DCGAN's generator (images only), chosen with
+#: ``minigan reproduce structure`` (results/structure.md): ``--arch dcgan`` about five
+#: minutes on one core of the 2-core machine, ``--arch dcgan_g`` (about 23 ms a step) as long.
+DEFAULT_STEPS_CONV = {"dcgan": 6_000, "dcgan_g": 12_000}
 #: About this many sample pictures per run when ``sample_every`` is not given.
 PICTURES_PER_RUN = 50
 #: Training-set size for toy sets when ``n`` is not given (small epochs, many pictures).
@@ -223,7 +228,7 @@ class TrainConfig:
         number("alpha", self.alpha)
         defaults = {f.name: f.default for f in dataclasses.fields(self)}
         for name in ("channels", "batchnorm"):
-            if self.arch != "dcgan" and getattr(self, name) != defaults[name]:
+            if self.arch not in CONV_G_ARCHS and getattr(self, name) != defaults[name]:
                 bad(name, "shapes --arch dcgan's networks; the article's (--arch mlp) are set by --hidden")
         if self.engine == "numpy" and self.device != "cpu":
             bad("device", f"{self.device} needs --engine torch (the NumPy engine computes on the CPU)")
@@ -236,11 +241,11 @@ class TrainConfig:
         16,000 steps for images (mnist5k: 258 epochs, see :data:`DEFAULT_STEPS_IMAGES`) or
         10,000 for toy sets (64 epochs of 10,000)."""
         out = dataclasses.replace(self)
-        if out.arch == "dcgan":
+        if out.arch in CONV_G_ARCHS:
             check_dcgan(out, dataset)
         recipe = IMAGE_RECIPE if dataset.image_shape is not None else {"lr": TOY_LR, **REMEDIES_OFF}
-        if out.arch == "dcgan":
-            recipe = DCGAN_RECIPE
+        if out.arch in CONV_G_ARCHS:
+            recipe = DCGAN_RECIPES[out.arch]
         for name, value in recipe.items():
             if getattr(out, name) is None:
                 setattr(out, name, value)
@@ -257,8 +262,8 @@ class TrainConfig:
         spe = steps_per_epoch(len(dataset), out.batch_size, out.d_steps)
         if out.epochs is None and out.steps is None:
             target = DEFAULT_STEPS_IMAGES if dataset.image_shape is not None else DEFAULT_STEPS_TOY
-            if out.arch == "dcgan":
-                target = DEFAULT_STEPS_DCGAN
+            if out.arch in CONV_G_ARCHS:
+                target = DEFAULT_STEPS_CONV[out.arch]
             out.epochs = max(1, round(target / spe))
         if out.sample_every is None:
             epochs = out.epochs if out.steps is None else math.ceil(out.steps / max(spe, 1))
@@ -297,15 +302,20 @@ IMAGE_RECIPE = {"lr": 4e-4, "dropout": 0.3, "translate": 2, "instance_noise": 0.
 #: norm regularises D).
 DCGAN_RECIPE = {"lr": 4e-4, "dropout": 0.0, "translate": 2, "instance_noise": 0.0, "spectral_norm": False,
                 "ema": 0.999, "lr_decay": "constant"}
+#: The default for each architecture with DCGAN's generator: with the article's D
+#: (``dcgan_g``) the image recipe, whose dropout was measured on that D.
+DCGAN_RECIPES = {"dcgan": DCGAN_RECIPE, "dcgan_g": IMAGE_RECIPE}
 
 
 def check_dcgan(config: TrainConfig, dataset) -> None:
     """Refuse, with one line naming the option, what ``--arch dcgan`` cannot train."""
     if dataset.image_shape is None:
-        raise MiniganError(f"--arch dcgan needs images; {dataset.name} has none (use --arch mlp)")
+        raise MiniganError(f"--arch {config.arch} needs images; {dataset.name} has none (use --arch mlp)")
     if any(v % 4 for v in dataset.image_shape):
-        raise MiniganError(f"--arch dcgan needs images whose sides are multiples of 4 (two stride-2 layers); "
+        raise MiniganError(f"--arch {config.arch} needs images whose sides are multiples of 4 (two stride-2 layers); "
                            f"{dataset.name} has {dataset.image_shape[0]}x{dataset.image_shape[1]}")
+    if config.arch == "dcgan_g":
+        return
     if config.pack > 1:
         raise MiniganError("--pack needs --arch mlp (a convolutional D sees one image at a time)")
     if config.spectral_norm:

@@ -15,7 +15,8 @@ from .config import TrainConfig
 def build_networks(config: TrainConfig, data_dim: int, rng, *, image_shape=None, augment_rng=None):
     """G and D of the config, initialised from ``rng`` (G first, then D), in ``config.dtype``.
 
-    With ``config.arch == "dcgan"`` G and D are :mod:`minigan.dcgan`'s.  D is the
+    With ``config.arch == "dcgan"`` G and D are :mod:`minigan.dcgan`'s; with ``"dcgan_g"``
+    G is DCGAN's and D the article's.  D is the
     article's Dense/LeakyReLU stack (or DCGAN's convolutions) with, as the config asks: a
     :class:`~minigan.nn.RandomTranslate` and an :class:`~minigan.nn.InstanceNoise` in
     front (in that order), a :class:`~minigan.nn.Dropout` after each leaky ReLU and
@@ -28,16 +29,18 @@ def build_networks(config: TrainConfig, data_dim: int, rng, *, image_shape=None,
     rng = as_generator(rng)
     augment_rng = as_generator(augment_rng)
     dtype = np.dtype(config.dtype)
-    if config.arch == "dcgan":
+    if config.arch in ("dcgan", "dcgan_g"):
         if image_shape is None:
-            raise ValueError("build_networks: --arch dcgan needs the data's image_shape")
+            raise ValueError(f"build_networks: --arch {config.arch} needs the data's image_shape")
         G = build_dcgan_generator(config.z_dim, tuple(image_shape), config.channels, batchnorm=config.batchnorm,
                                   dtype=dtype, rng=rng)
-        core = Sequential(*build_dcgan_discriminator(tuple(image_shape), config.channels, alpha=config.alpha,
-                                                     batchnorm=config.batchnorm, dtype=dtype, rng=rng))
     else:
         G = build_generator(config.z_dim, config.hidden, data_dim, alpha=config.alpha, output=config.output,
                             dtype=dtype, rng=rng)
+    if config.arch == "dcgan":
+        core = Sequential(*build_dcgan_discriminator(tuple(image_shape), config.channels, alpha=config.alpha,
+                                                     batchnorm=config.batchnorm, dtype=dtype, rng=rng))
+    else:
         core = build_discriminator(data_dim * config.pack, config.hidden, alpha=config.alpha, dtype=dtype, rng=rng)
     layers = []
     if config.translate:
