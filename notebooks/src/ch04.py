@@ -213,7 +213,7 @@ TF1 用 `variable_scope` 和 `reuse` 标志决定第二次调用 `discriminator`
 minigan 没有这个问题：`D` 是一个对象，参数就在它身上，调用两次自然用的是同一套参数。\
 要小心的是另一件事——反向传播需要的中间结果（缓存）。minigan 的每一层在 `forward` 里把缓存**返回**给调用者，\
 而不是存在层对象上，所以对真实批和生成批各调用一次 D，两份缓存互不覆盖。下面验证：\
-“调用两次、分别反向、梯度相加”与 `GAN.d_step` 的做法“两批拼起来调用一次”得到相同的梯度。
+“调用两次、分别反向、梯度相加”（`GAN.d_step` 的做法）与“两批拼起来调用一次”得到相同的梯度。
 """),
     code(r'''
 fake = G(np.random.default_rng(3).standard_normal((64, Z_DIM), dtype=np.float32))
@@ -237,7 +237,8 @@ print(f"两种写法的梯度，最大相对差 {rel:.1e}（float32 舍入的量
 '''),
     md(r"""
 **注意：** 差别只在 $10^{-7}$ 左右，来自 float32 加法顺序不同。D 里没有依赖整批统计量的层\
-（比如批归一化），所以拼起来算和分开算在数学上是同一件事。
+（比如批归一化），所以拼起来算和分开算在数学上是同一件事。第 8 章的 DCGAN 判别器有批归一化，\
+两种算法就不再相同了——所以 `GAN.d_step` 一律分两次调用 D。
 
 > **练习**：[`03_bce_with_logits.ipynb`](exercises/03_bce_with_logits.ipynb) 请你写出从 logit 计算的二元交叉熵
 > （文章代码里的 `sigmoid_cross_entropy_with_logits`）和它的梯度，在 $\pm 10^4$ 这样的极端 logit 上也要有限且准确。

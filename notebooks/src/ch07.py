@@ -73,10 +73,10 @@ print(f"minigan {minigan.__version__}, torch {torch.__version__}, device = {DEVI
 | §3.3 | minigan（`GAN.d_step` / `GAN.g_step` 内部） | PyTorch |
 |---|---|---|
 | 1 | `z = self.sample_noise(n)` | `z = torch.randn(n, z_dim)` |
-| 2 | `fake = self.G(z)`（不留缓存） | `fake = G(z).detach()` |
-| 6 | `logits, cache = self.D.forward(np.concatenate([real, fake]))` | `logits = D(torch.cat([real, fake]))` |
-| 7 | `loss, d_real, d_fake = discriminator_loss(logits[:n], logits[n:])` | `d_loss = bce(logits[:n], ones) + bce(logits[n:], zeros)` |
-| 7→8 反向 | `_, grads = backward(self.D, np.concatenate([d_real, d_fake]), cache, need_dx=False)` | `d_opt.zero_grad()`；`d_loss.backward()` |
+| 2 | `fake = self.G.forward(z)[0]`（G 的训练前向，缓存不用） | `fake = G(z).detach()` |
+| 6 | `real_logits, real_cache = self.D.forward(real)`；`fake_logits, fake_cache = self.D.forward(fake)` | `logits = D(torch.cat([real, fake]))` |
+| 7 | `loss, d_real, d_fake = discriminator_loss(real_logits, fake_logits)` | `d_loss = bce(logits[:n], ones) + bce(logits[n:], zeros)` |
+| 7→8 反向 | `_, grads = backward(self.D, d_real, real_cache, need_dx=False)`，生成批同样反向一次，两份梯度相加 | `d_opt.zero_grad()`；`d_loss.backward()` |
 | 8 | `self.d_opt.step(grads)` | `d_opt.step()` |
 | 1–2 | `z = self.sample_noise(n)`；`fake, g_cache = self.G.forward(z)` | `fake = G(torch.randn(n, z_dim))` |
 | 3 | `logits, d_cache = self.D.forward(fake)` | `logits = D(fake)` |
@@ -86,6 +86,8 @@ print(f"minigan {minigan.__version__}, torch {torch.__version__}, device = {DEVI
 | 9 | `for real in batches: gan.train_step(real)` | `for real in batches: train_step(real)` |
 
 表中 `bce` 是 `torch.nn.functional.binary_cross_entropy_with_logits`，`ones`、`zeros` 是形状 $(n, 1)$ 的标签。\
+第 6 步 minigan 让 D 分两次看真实批和生成批（D 里有批归一化时必须如此，见第 8 章），\
+PyTorch 这边把两批拼起来一次算完——文章的 D 没有批归一化，两种写法数学上相同。\
 两边逐行对得上，只有“反向”那两行不一样：minigan 要把上游梯度一层层手动传回去，\
 PyTorch 的前向计算会顺手记下计算图，`backward()` 沿着图自动往回走。
 
