@@ -1,4 +1,9 @@
-"""Layers with explicit forward and backward passes (see :mod:`minigan.nn.module`)."""
+"""Layers with explicit forward and backward passes (see :mod:`minigan.nn.module`).
+
+Every layer takes and returns 2-D arrays (N, features).  Images are stored channels-last
+and flattened: a row of H W C values is an (H, W, C) image (see :mod:`minigan.nn.conv`),
+the one convention of every image layer here and of the judge.
+"""
 
 from . import init
 from .activations import LeakyReLU, ReLU, Sigmoid, Tanh, sigmoid
