@@ -14,13 +14,10 @@ Convolution weights are (C_in, k, k, C_out) for :class:`Conv2d`; see
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from .dense import as_generator
-from .im2col import col2im, conv_output_size, im2col
-from .init import get_initializer
+from .im2col import col2im, conv_output_size, im2col, matrix_to_weight, weight_matrix
+from .init import conv_weight
 from .module import Module, check_input
 
 
@@ -37,33 +34,6 @@ def _positive(owner: str, name: str, value, minimum: int = 1) -> int:
     return int(value)
 
 
-def weight_matrix(W: np.ndarray) -> np.ndarray:
-    """A convolution weight (A, k, k, B) as the (k k A, B) matrix that multiplies
-    :func:`~minigan.nn.im2col.im2col`'s patch rows (k k A: row, column, channel)."""
-    A, k, _, B = W.shape
-    return W.transpose(1, 2, 0, 3).reshape(k * k * A, B)
-
-
-def matrix_to_weight(M: np.ndarray, shape) -> np.ndarray:
-    """The inverse of :func:`weight_matrix`: a (k k A, B) matrix as a weight of ``shape`` (A, k, k, B)."""
-    A, k, _, B = shape
-    return M.reshape(k, k, A, B).transpose(2, 0, 1, 3).copy()
-
-
-def conv_weight(shape, fan_in: int, fan_out: int, init, rng, dtype) -> np.ndarray:
-    """A convolution weight of ``shape``: ``"glorot_uniform"`` U(-a, a) with
-    a = sqrt(6 / (fan_in + fan_out)) and fans counted as TensorFlow does (C_in k k and
-    C_out k k), or any initialiser that does not depend on fans (``"normal"``: N(0, 0.02^2),
-    DCGAN's, or a callable ``f(shape, rng, dtype)``)."""
-    if init == "glorot_uniform":
-        limit = math.sqrt(6.0 / (fan_in + fan_out))
-        return as_generator(rng).uniform(-limit, limit, shape).astype(dtype)
-    if init in ("glorot_normal", "he_normal"):
-        raise ValueError(f"convolution layers: init {init!r} is for matrices; use 'glorot_uniform', 'normal' "
-                         "or a callable f(shape, rng, dtype)")
-    return get_initializer(init)(shape, as_generator(rng), dtype)
-
-
 class Conv2d(Module):
     """2-D convolution (cross-correlation, as in every deep-learning library) with a
     ``k x k`` kernel, ``stride`` s and zero ``padding`` p.
@@ -76,14 +46,14 @@ class Conv2d(Module):
 
     computed as one matrix product: the patches (:func:`~minigan.nn.im2col.im2col`, one
     copy out of a strided view) ``cols`` (N Ho Wo, k k C) times ``M``, the weight as a
-    (k k C, F) matrix (:func:`weight_matrix`).  Backward, with ``g = dy`` reshaped to
+    (k k C, F) matrix (:func:`~minigan.nn.im2col.weight_matrix`).  Backward, with ``g = dy`` reshaped to
     (N Ho Wo, F)::
 
         dM = cols^T g,   db = sum_rows g,   dcols = g M^T,   dx = col2im(dcols)
 
     where :func:`~minigan.nn.im2col.col2im` adds each patch's gradient back where the
     patch came from (overlapping patches add up) and cuts the padding off.  Cache:
-    ``cols``.  ``W`` is Glorot-uniform by default (see :func:`conv_weight`), ``b`` zero
+    ``cols``.  ``W`` is Glorot-uniform by default (see :func:`~minigan.nn.init.conv_weight`), ``b`` zero
     (``bias=False``: no ``b``, as :class:`~minigan.nn.Dense`).
     """
 

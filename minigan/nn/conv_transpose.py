@@ -9,7 +9,7 @@ images to (Ho, Wo, C_out) images: ``dx = col2im(dy W^T)``.  The transposed convo
 
     y = col2im(x M^T) + b          x: (N H W, C_in) rows,  M: (k k C_out, C_in)
 
-(M is ``conv``'s weight as a matrix, :func:`~minigan.nn.conv.weight_matrix`), so each
+(M is ``conv``'s weight as a matrix, :func:`~minigan.nn.im2col.weight_matrix`), so each
 input pixel stamps its k x k x C_out patch ``x[n, i, j] M^T`` into the output at
 rows s i - p .. s i - p + k - 1 (overlaps add), which is why the output is s times larger:
 
@@ -31,8 +31,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .conv import _positive, _shape3, conv_weight, matrix_to_weight, weight_matrix
-from .im2col import col2im, conv_output_size, im2col
+from .conv import _positive, _shape3
+from .im2col import col2im, conv_output_size, im2col, matrix_to_weight, weight_matrix
+from .init import conv_weight
 from .module import Module, check_input
 
 

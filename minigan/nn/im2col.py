@@ -61,3 +61,16 @@ def col2im(dcols: np.ndarray, image_shape: tuple[int, int, int], kernel: int, st
             # Offset (u, v) of every patch lands on pixels (s i + u, s j + v).
             out[:, u:u + s * (Ho - 1) + 1:s, v:v + s * (Wo - 1) + 1:s] += d[:, :, :, u, v]
     return out[:, p:p + H, p:p + W] if p else out
+
+
+def weight_matrix(W: np.ndarray) -> np.ndarray:
+    """A convolution weight (A, k, k, B) as the (k k A, B) matrix that multiplies
+    :func:`~minigan.nn.im2col.im2col`'s patch rows (k k A: row, column, channel)."""
+    A, k, _, B = W.shape
+    return W.transpose(1, 2, 0, 3).reshape(k * k * A, B)
+
+
+def matrix_to_weight(M: np.ndarray, shape) -> np.ndarray:
+    """The inverse of :func:`weight_matrix`: a (k k A, B) matrix as a weight of ``shape`` (A, k, k, B)."""
+    A, k, _, B = shape
+    return M.reshape(k, k, A, B).transpose(2, 0, 1, 3).copy()

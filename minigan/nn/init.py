@@ -1,7 +1,8 @@
 """Weight initialisers: ``f(shape, rng, dtype) -> ndarray`` for a (fan_in, fan_out) matrix.
 
 ``glorot_uniform`` is TF1's ``tf.layers.dense`` default, i.e. what the article's code
-(section 4) uses: U(-a, a) with a = sqrt(6 / (fan_in + fan_out)).
+(section 4) uses: U(-a, a) with a = sqrt(6 / (fan_in + fan_out)).  Convolution weights
+(C_in, k, k, C_out) get theirs from :func:`conv_weight`, which counts the fans of a kernel.
 """
 
 from __future__ import annotations
@@ -61,3 +62,21 @@ def get_initializer(init: str | Initializer) -> Initializer:
     except KeyError:
         names = ", ".join(INITIALIZERS)
         raise ValueError(f"unknown initialiser {init!r}; expected one of: {names}") from None
+
+
+def conv_weight(shape, fan_in: int, fan_out: int, init, rng, dtype) -> np.ndarray:
+    """A convolution weight of ``shape``: ``"glorot_uniform"`` U(-a, a) with
+    a = sqrt(6 / (fan_in + fan_out)) and fans counted as TensorFlow does (C_in k k and
+    C_out k k), or any initialiser that does not depend on fans (``"normal"``: N(0, 0.02^2),
+    DCGAN's, or a callable ``f(shape, rng, dtype)``)."""
+    if init == "glorot_uniform":
+        limit = math.sqrt(6.0 / (fan_in + fan_out))
+        return _generator(rng).uniform(-limit, limit, shape).astype(dtype)
+    if init in ("glorot_normal", "he_normal"):
+        raise ValueError(f"convolution layers: init {init!r} is for matrices; use 'glorot_uniform', 'normal' "
+                         "or a callable f(shape, rng, dtype)")
+    return get_initializer(init)(shape, _generator(rng), dtype)
+
+
+def _generator(rng):
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)

@@ -45,7 +45,7 @@ from minigan.data import load
 from minigan.dcgan import build_dcgan_discriminator, build_dcgan_generator
 from minigan.gradcheck import check_module
 from minigan.nn import BatchNorm1d, BatchNorm2d, Conv2d, ConvTranspose2d, Sequential, sigmoid
-from minigan.nn.conv import weight_matrix
+from minigan.nn.im2col import weight_matrix
 from minigan.nn.im2col import col2im, conv_output_size, im2col
 
 logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
@@ -150,9 +150,11 @@ $$
 **加**回它们来自的像素：
 
 $$
+\begin{gathered}
 \frac{\partial L}{\partial x_{n,a,b,c}} = \sum_{\substack{i,u:\ s i+u-p=a\\ j,v:\ s j+v-p=b}}
 \left(\frac{\partial L}{\partial\,\text{cols}}\right)_{(n,i,j),\,(u,v,c)},
-\qquad \frac{\partial L}{\partial x} = \text{col2im}\big(g\,M^\top\big).
+\\ \frac{\partial L}{\partial x} = \text{col2im}\big(g\,M^\top\big).
+\end{gathered}
 $$
 
 用线性代数的话说，col2im 是 im2col 的转置（伴随）：$\langle \text{im2col}(x), c\rangle = \langle x, \text{col2im}(c)\rangle$。\
@@ -311,10 +313,12 @@ DCGAN 论文的经验是：没有批归一化（batch normalization，Ioffe 和 
 对一个特征，批里的 $m$ 个值 $x_1,\dots,x_m$：
 
 $$
+\begin{gathered}
 \mu = \frac1m\sum_{i} x_i,\qquad
-\sigma^2 = \frac1m\sum_{i}(x_i-\mu)^2,\qquad
-\hat x_i = \frac{x_i-\mu}{\sqrt{\sigma^2+\epsilon}},\qquad
+\sigma^2 = \frac1m\sum_{i}(x_i-\mu)^2,
+\\ \hat x_i = \frac{x_i-\mu}{\sqrt{\sigma^2+\epsilon}},\qquad
 y_i = \gamma\,\hat x_i + \beta .
+\end{gathered}
 $$
 
 `BatchNorm2d` 的“一批”是批里所有图像的所有位置：$m = N H W$，每个通道一组 $\gamma,\beta$。
@@ -381,10 +385,12 @@ $$
 代回去，用 $x_i - \mu = \hat x_i / r$，三项提出公因子 $r/m$：
 
 $$
+\begin{aligned}
 \frac{\partial L}{\partial x_i}
-= \frac{r}{m}\Big( m\,\frac{\partial L}{\partial\hat x_i} - \sum_j \frac{\partial L}{\partial\hat x_j}
-- \hat x_i \sum_j \frac{\partial L}{\partial\hat x_j}\hat x_j \Big)
-= \frac{\gamma\, r}{m}\Big( m\, g_i - \frac{\partial L}{\partial\beta} - \hat x_i\,\frac{\partial L}{\partial\gamma} \Big).
+&= \frac{r}{m}\Big( m\,\frac{\partial L}{\partial\hat x_i} - \sum_j \frac{\partial L}{\partial\hat x_j}
+\\ &\qquad\quad - \hat x_i \sum_j \frac{\partial L}{\partial\hat x_j}\hat x_j \Big)
+\\ &= \frac{\gamma\, r}{m}\Big( m\, g_i - \frac{\partial L}{\partial\beta} - \hat x_i\,\frac{\partial L}{\partial\gamma} \Big).
+\end{aligned}
 $$
 
 最后一步用了 $\partial L/\partial\hat x = \gamma g$：两个求和正是已经算好的参数梯度，代码就是这样算的\
