@@ -122,7 +122,7 @@ def structure_table(result: dict, judge_accuracy: float, reference: float) -> st
     for label, seconds in result["budgets"].items():
         lines += [f"### At the {label} run's wall time: {seconds:.0f} s of training", "",
                   "| networks | steps | Fréchet distance | worst seed | class KL to uniform | classes | "
-                  "s per step | seeds |", "|---|---|---|---|---|---|---|---|"]
+                  "time per step | seeds |", "|---|---|---|---|---|---|---|---|"]
         for row in ROWS:
             runs = [r for r in result["runs"] if r["budget"] == label and r["row"] == row.name]
             if not runs:
