@@ -29,6 +29,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from .floor import products_step
 from .flops import Product, flops
 from .timing import alternate_blocks, median_ms
 
@@ -103,22 +104,7 @@ def dcgan_products(G, D, n: int) -> dict[str, list[Product]]:
 
 def make_floor_step(G, D, n: int, seed: int = 0):
     """``step()`` computing exactly :func:`dcgan_products` on random operands (preallocated)."""
-    rng = np.random.default_rng(seed)
-    operands = []
-    for products in dcgan_products(G, D, n).values():
-        for rows, inner, cols in products:
-            operands.append((rng.standard_normal((rows, inner), dtype=np.float32),
-                             rng.standard_normal((inner, cols), dtype=np.float32),
-                             np.empty((rows, cols), dtype=np.float32)))
-
-    def step():
-        for a, b, c in operands:
-            if a.shape[1] == 1:
-                np.multiply(a, b, out=c)
-            else:
-                np.matmul(a, b, out=c)
-
-    return step
+    return products_step(dcgan_products(G, D, n), seed)
 
 
 def make_torch_step(real: np.ndarray, seed: int = 0, channels: int = CHANNELS):

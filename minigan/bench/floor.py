@@ -17,9 +17,15 @@ from .flops import Shapes, train_step_products
 
 def make_matmul_step(g_shapes: Shapes, d_shapes: Shapes, n: int, seed: int = 0):
     """``step()`` computing every product of one training step at batch ``n``."""
+    return products_step(train_step_products(g_shapes, d_shapes, n), seed)
+
+
+def products_step(parts: dict, seed: int = 0):
+    """``step()`` computing every ``(rows, inner, cols)`` product of ``parts`` ({part: [product, ...]})
+    on random float32 operands allocated once."""
     rng = np.random.default_rng(seed)
     operands = []
-    for products in train_step_products(g_shapes, d_shapes, n).values():
+    for products in parts.values():
         for rows, inner, cols in products:
             a = rng.standard_normal((rows, inner), dtype=np.float32)
             b = rng.standard_normal((inner, cols), dtype=np.float32)
