@@ -3,8 +3,9 @@
 OpenBLAS's worker threads keep spinning for a while after each matrix product.  On a
 2-core machine that spinning takes the second core away from the element-wise NumPy work
 between products (im2col copies, col2im additions, batch norm), which slows the DCGAN
-step: measured with ``minigan bench --arch dcgan``, its step is faster on one BLAS
-thread than on two, so ``minigan train --arch dcgan`` runs with one (:data:`RUN_THREADS`).
+step: timed in one process on the 2-core machine (with other work running, so as a
+ratio), one step took about 60 ms on one BLAS thread and 82 ms on two, so
+``minigan train --arch dcgan`` runs with one (:data:`RUN_THREADS`).
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 
 settings.register_profile(
@@ -25,3 +26,15 @@ def require(module: str, why: str):
     if os.environ.get("CI"):
         return importlib.import_module(module)
     return pytest.importorskip(module, reason=why)
+
+
+@pytest.fixture
+def torch_one_thread():
+    """PyTorch on one thread for the test (tiny tensors: its thread pool only costs time
+    and fights other jobs); the previous count is restored afterwards."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

@@ -40,13 +40,7 @@ from minigan.train import TrainConfig, resume, train  # noqa: E402
 SMALL = dict(dataset="ring", n=640, hidden=(32, 32), z_dim=4, batch_size=32, checkpoint_every=10 ** 6)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny matrices: PyTorch's thread pool only costs time (and fights the other jobs)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 def minigan(*args, cwd, env=None, timeout=300):

@@ -57,13 +57,7 @@ from minigan.train import TrainConfig, resume, train  # noqa: E402
 TOL = dict(rtol=1e-10, atol=1e-12)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small tensors: PyTorch's thread pool only costs time (and fights the other jobs)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 def _np(t):
