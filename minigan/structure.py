@@ -116,20 +116,25 @@ def run_structure(rows: list[str], seeds: list[int], workers: int, say, picture_
     return {"step_seconds": step_s, "budgets": budget, "runs": runs}
 
 
-def structure_table(result: dict, judge_accuracy: float, reference: float) -> str:
-    """Markdown: for each budget, one row per architecture, mean ± standard error."""
+def structure_table(result: dict, judges: dict) -> str:
+    """Markdown: for each budget, one row per architecture, mean ± standard error, both
+    judges (``judges`` from :func:`minigan.study.judges_summary`)."""
+    from .study import judges_sentence
+
     lines = []
     for label, seconds in result["budgets"].items():
         lines += [f"### At the {label} run's wall time: {seconds:.0f} s of training", "",
-                  "| networks | steps | Fréchet distance | worst seed | class KL to uniform | classes | "
-                  "time per step | seeds |", "|---|---|---|---|---|---|---|---|"]
+                  "| networks | steps | Fréchet distance (pooled judge) | worst seed | Fréchet distance (strided judge) | "
+                  "class KL to uniform | classes | time per step | seeds |", "|---|---|---|---|---|---|---|---|---|"]
         for row in ROWS:
             runs = [r for r in result["runs"] if r["budget"] == label and r["row"] == row.name]
             if not runs:
                 continue
             fd, kl, cov = (mean_se([r[k] for r in runs]) for k in ("frechet", "kl_to_uniform", "classes_covered"))
+            strided = [r["frechet_strided"] for r in runs if r.get("frechet_strided") is not None]
+            fd2 = "—" if len(strided) < len(runs) else "{:.1f} ± {:.1f}".format(*mean_se(strided))
             lines.append(f"| {row.name} | {runs[0]['steps']:,} | {fd[0]:.1f} ± {fd[1]:.1f} | "
-                         f"{max(r['frechet'] for r in runs):.1f} | {kl[0]:.3f} ± {kl[1]:.3f} | "
+                         f"{max(r['frechet'] for r in runs):.1f} | {fd2} | {kl[0]:.3f} ± {kl[1]:.3f} | "
                          f"{cov[0]:.1f} | {1e3 * result['step_seconds'][row.name]:.1f} ms | "
                          f"{', '.join(str(r['seed']) for r in runs)} |")
         lines.append("")
@@ -138,10 +143,6 @@ def structure_table(result: dict, judge_accuracy: float, reference: float) -> st
         lines.append(f"- **{row.name}**: {row.description}.")
     lines += ["", f"Every run: mnist5k's 4,000 training digits, batch 64, the recipe `minigan train` uses for those "
               f"networks, one BLAS thread, two runs at a time; the number of steps is the budget divided by the "
-              f"row's time per step, measured first on this machine with nothing else running.  Scores of "
-              f"{N_SAMPLES:,} samples (from the moving average of G) by the judge, a convolutional digit "
-              f"classifier on minigan's engine ({100 * judge_accuracy:.1f} % right on the 1,000 held-out digits): "
-              f"Fréchet distance of its 128 penultimate features against the held-out digits (the 4,000 real "
-              f"training digits score {reference:.1f}), KL of the histogram of predicted classes to uniform, "
-              f"classes with at least one sample.  Mean ± standard error over seeds."]
+              f"row's time per step, measured first on this machine with nothing else running.  "
+              + judges_sentence(judges, N_SAMPLES) + "  Mean ± standard error over seeds."]
     return "\n".join(lines)

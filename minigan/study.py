@@ -80,20 +80,34 @@ VARIANTS_BY_NAME = {v.name: v for v in VARIANTS}
 N_SAMPLES = 5_000
 
 
-def score_generator(G_sample, z_dim: int, judge, held_x: np.ndarray, *, n: int = N_SAMPLES, seed: int = 0) -> dict:
-    """Judge scores of ``n`` samples of ``G_sample`` (standard normal z of ``z_dim``)."""
-    from .metrics import class_scores
+def score_generator(G_sample, z_dim: int, judges: dict, held_x: np.ndarray, *, n: int = N_SAMPLES,
+                    seed: int = 0) -> dict:
+    """Scores of ``n`` samples of ``G_sample`` (standard normal z of ``z_dim``) by
+    ``judges`` (``{kind: classifier}``, :func:`minigan.metrics.judge.load_judges`): the
+    pooled judge's Fréchet distance, class histogram, KL and confidence score, and the
+    strided judge's Fréchet distance (``frechet_strided``)."""
+    from .metrics import class_scores, frechet_distance
 
     z = np.random.default_rng(seed).standard_normal((n, z_dim), dtype=np.float32)
     samples = np.concatenate([G_sample(z[i:i + 1000]) for i in range(0, n, 1000)])
-    s = class_scores(judge, samples, held_x)
-    return {"frechet": s.frechet, "kl_to_uniform": s.kl_to_uniform, "classes_covered": s.classes_covered,
+    s = class_scores(judges["pooled"], samples, held_x)
+    strided = judges["strided"]
+    return {"frechet": s.frechet, "frechet_strided": frechet_distance(strided.features(held_x),
+                                                                     strided.features(samples)),
+            "kl_to_uniform": s.kl_to_uniform, "classes_covered": s.classes_covered,
             "confidence_score": s.confidence_score, "histogram": list(s.histogram)}
+
+
+def judges_of(dataset: str = "mnist5k") -> dict:
+    """``{kind: classifier}`` of both judges of ``dataset`` (cached; see :mod:`minigan.metrics.judge`)."""
+    from .metrics.judge import load_judges
+
+    return {kind: clf for kind, (clf, _) in load_judges(dataset).items()}
 
 
 def study_run(options: dict, seed: int, steps: int, picture: str | None = None, dataset: str = "mnist5k") -> dict:
     """Train one variant for ``steps`` steps on ``seed`` and score it (see the module docstring)."""
-    from .metrics.judge import held_out, load_judge
+    from .metrics.judge import held_out
     from .train import TrainConfig, Trainer, load_dataset
 
     config = TrainConfig(dataset=dataset, steps=steps, seed=seed, **options).validate()
@@ -104,8 +118,7 @@ def study_run(options: dict, seed: int, steps: int, picture: str | None = None, 
         for _ in range(steps):
             trainer.train_step()
     seconds = time.perf_counter() - started
-    judge, _ = load_judge(dataset)
-    scores = score_generator(trainer.G_sample, config.z_dim, judge, held_out(dataset).x, seed=seed)
+    scores = score_generator(trainer.G_sample, config.z_dim, judges_of(dataset), held_out(dataset).x, seed=seed)
     if picture is not None:
         from . import viz
 
@@ -176,7 +189,8 @@ def previous_runs(path: Path, steps: int) -> list[tuple[str, dict]]:
 
 
 def describe(variant: str, r: dict) -> str:
-    return (f"{variant} seed {r['seed']}: Fréchet {r['frechet']:.1f}, class KL {r['kl_to_uniform']:.3f}, "
+    return (f"{variant} seed {r['seed']}: Fréchet {r['frechet']:.1f} (strided judge "
+            f"{r.get('frechet_strided', float('nan')):.1f}), class KL {r['kl_to_uniform']:.3f}, "
             f"{r['classes_covered']} classes, {r['seconds']:.0f} s")
 
 
@@ -190,20 +204,51 @@ def real_reference(judge, dataset: str = "mnist5k") -> float:
     return frechet_distance(judge.features(held_out(dataset).x), judge.features(load(dataset, "train").x))
 
 
-def study_table(results: list[tuple[str, dict]], judge_accuracy: float, steps: int, reference: float) -> str:
-    """Markdown: one row per variant (in :data:`VARIANTS` order), mean ± standard error."""
-    lines = ["| recipe | Fréchet distance | worst seed | class KL to uniform | classes covered | "
-             "seeds with FD <= 100 and KL <= 0.05 | seconds | seeds |",
-             "|---|---|---|---|---|---|---|---|"]
+def judges_summary(dataset: str = "mnist5k", log=lambda message: None) -> dict:
+    """``{kind: {"accuracy": held-out accuracy, "reference": real training digits' FD}}``
+    for both judges (trained and cached on first use: call before workers start)."""
+    from .metrics.judge import load_judges
+
+    return {kind: {"accuracy": acc, "reference": real_reference(clf, dataset)}
+            for kind, (clf, acc) in load_judges(dataset, log=log).items()}
+
+
+def judges_sentence(judges: dict, n: int) -> str:
+    """How the two judges score, for the note under a table (``judges`` from :func:`judges_summary`)."""
+    p, s = judges["pooled"], judges["strided"]
+    return (f"Scores of {n:,} samples (from the moving average of G where the recipe keeps one) by two judges, "
+            f"convolutional digit classifiers on minigan's engine (`minigan.metrics.judge`): the pooled judge "
+            f"(max pooling, {100 * p['accuracy']:.1f} % right on the 1,000 held-out digits; the 4,000 real "
+            f"training digits score {p['reference']:.1f}) gives the Fréchet distance of its 128 penultimate "
+            f"features against the held-out digits, the class histogram, its KL to uniform and the classes with "
+            f"at least one sample; the strided judge (strided convolutions, no pooling, "
+            f"{100 * s['accuracy']:.1f} % right; real training digits {s['reference']:.1f}) gives a second Fréchet "
+            f"distance.  A change counts as better only where both judges' distances fall (paired over seeds, "
+            f"mean difference beyond two standard errors, `minigan.agreement`).")
+
+
+def study_table(results: list[tuple[str, dict]], judges: dict, steps: int, baseline: str | None = None) -> str:
+    """Markdown: one row per variant (in :data:`VARIANTS` order), mean ± standard error,
+    both judges, and what both judges say of each row against ``baseline`` (a variant name)."""
+    from .agreement import verdict
+
+    base = [r for name, r in results if name == baseline]
+    lines = ["| recipe | Fréchet distance (pooled judge) | worst seed | Fréchet distance (strided judge) | "
+             "class KL to uniform | classes covered | seeds with FD <= 100 and KL <= 0.05 | "
+             f"against {baseline or 'the default'} | seconds | seeds |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for v in VARIANTS:
         rows = [r for name, r in results if name == v.name]
         if not rows:
             continue
         fd, kl, cov, sec = (mean_se([r[k] for r in rows]) for k in ("frechet", "kl_to_uniform", "classes_covered",
                                                                      "seconds"))
+        strided = [r["frechet_strided"] for r in rows if r.get("frechet_strided") is not None]
+        fd2 = "—" if len(strided) < len(rows) else "{:.1f} ± {:.1f}".format(*mean_se(strided))
+        against = "(baseline)" if v.name == baseline else verdict(base, rows) if base else "—"
         good = sum(r["frechet"] <= 100 and r["kl_to_uniform"] <= 0.05 for r in rows)
-        lines.append(f"| {v.name} | {fd[0]:.1f} ± {fd[1]:.1f} | {max(r['frechet'] for r in rows):.1f} | "
-                     f"{kl[0]:.3f} ± {kl[1]:.3f} | {cov[0]:.1f} ± {cov[1]:.1f} | {good}/{len(rows)} | "
+        lines.append(f"| {v.name} | {fd[0]:.1f} ± {fd[1]:.1f} | {max(r['frechet'] for r in rows):.1f} | {fd2} | "
+                     f"{kl[0]:.3f} ± {kl[1]:.3f} | {cov[0]:.1f} ± {cov[1]:.1f} | {good}/{len(rows)} | {against} | "
                      f"{sec[0]:.0f} ± {sec[1]:.0f} | {', '.join(str(r['seed']) for r in rows)} |")
     lines.append("")
     lines.append("Recipes:")
@@ -213,12 +258,9 @@ def study_table(results: list[tuple[str, dict]], judge_accuracy: float, steps: i
     lines.append("")
     lines.append(f"Every run: the article's networks (hidden 128 x 3, leaky ReLU 0.2, tanh output), Adam (D 2e-4, "
                  f"beta1 0.5), batch 64, {steps:,} steps on mnist5k's 4,000 training digits, one BLAS thread per "
-                 f"run, two runs at a time on the machine named above.  Scores of {N_SAMPLES:,} samples (from the "
-                 f"moving average of G where the recipe keeps one) by the judge, a convolutional digit classifier "
-                 f"on minigan's engine ({100 * judge_accuracy:.1f} % right on the 1,000 held-out digits): Fréchet "
-                 f"distance of its 128 penultimate features against the held-out digits (the 4,000 real training "
-                 f"digits score {reference:.1f}), KL of the histogram of predicted classes "
-                 f"to uniform, classes with at least one sample.  Mean ± standard error over seeds.")
+                 f"run, two runs at a time on the machine named above.  " + judges_sentence(judges, N_SAMPLES) +
+                 "  A strided distance shows as — for runs recorded before the second judge existed.  "
+                 "Mean ± standard error over seeds.")
     return "\n".join(lines)
 
 
@@ -228,12 +270,13 @@ def time_to_quality(options: dict, seed: int, thresholds, max_steps: int, every:
     the judge's Fréchet distance) until every threshold is reached or ``max_steps`` pass.
 
     Returns, per threshold, the first step and the *training* seconds (scoring excluded)
-    at which the score was at or below it (``None`` if never), and every score on the way.
+    at which the pooled judge's score was at or below it (``None`` if never), and the
+    curve: ``(step, seconds, pooled FD, strided FD)`` at every scoring.
     """
-    from .metrics.judge import held_out, load_judge
+    from .metrics.judge import held_out
     from .train import TrainConfig, Trainer, load_dataset
 
-    judge, _ = load_judge(dataset)
+    judges = judges_of(dataset)
     held = held_out(dataset).x
     config = TrainConfig(dataset=dataset, steps=max_steps, seed=seed, **options).validate()
     data = load_dataset(config)
@@ -246,8 +289,9 @@ def time_to_quality(options: dict, seed: int, thresholds, max_steps: int, every:
             for _ in range(min(every, max_steps - trainer.step)):
                 trainer.train_step()
             seconds += time.perf_counter() - started
-            fd = score_generator(trainer.G_sample, config.z_dim, judge, held, n=n, seed=seed)["frechet"]
-            curve.append((trainer.step, round(seconds, 2), fd))
+            scores = score_generator(trainer.G_sample, config.z_dim, judges, held, n=n, seed=seed)
+            fd = scores["frechet"]
+            curve.append((trainer.step, round(seconds, 2), fd, scores["frechet_strided"]))
             for t in thresholds:
                 if reached[str(t)] is None and fd <= t:
                     reached[str(t)] = {"step": trainer.step, "seconds": seconds}
@@ -258,7 +302,10 @@ def _time_job(name: str, options: dict, seed: int, thresholds, max_steps: int, e
     return name, time_to_quality(options, seed, thresholds, max_steps, every)
 
 
-def time_table(results: dict[str, list[dict]], thresholds, max_steps: int, every: int, n: int) -> str:
+def time_table(results: dict[str, list[dict]], thresholds, max_steps: int, every: int, n: int,
+               default_steps: int | None = None) -> str:
+    """Markdown: seconds and steps to each threshold of the pooled judge, then both judges'
+    distances along the way (:func:`curve_rows`), the default length marked."""
     lines = ["| recipe | Fréchet threshold | seeds reaching it | seconds to get there | steps to get there |",
              "|---|---|---|---|---|"]
     for name, runs in results.items():
@@ -275,7 +322,73 @@ def time_table(results: dict[str, list[dict]], thresholds, max_steps: int, every
                  f"scores {n:,} samples (fewer than the study's 5,000, so a somewhat higher Fréchet distance); a run "
                  f"stops once it has reached every threshold, or after {max_steps:,} steps.  Means ± standard "
                  "errors over the seeds that got there.")
+    lines += ["", *curve_rows(results, default_steps)]
     return "\n".join(lines)
+
+
+def curve_means(runs: list[dict]) -> list[tuple[int, float, float, float | None]]:
+    """``(step, mean seconds, mean pooled FD, mean strided FD)`` at each step every run of
+    ``runs`` was scored at (a run stops once it reaches its thresholds)."""
+    by_step: dict[int, list] = {}
+    for run in runs:
+        for point in run["curve"]:
+            by_step.setdefault(int(point[0]), []).append(point)
+    out = []
+    for step, points in sorted(by_step.items()):
+        if len(points) < len(runs):
+            continue
+        strided = [p[3] for p in points if len(p) > 3]
+        out.append((step, float(np.mean([p[1] for p in points])), float(np.mean([p[2] for p in points])),
+                    float(np.mean(strided)) if len(strided) == len(points) else None))
+    return out
+
+
+def curve_rows(results: dict[str, list[dict]], default_steps: int | None, points: int = 8) -> list[str]:
+    """Markdown lines: both judges' mean distances at about ``points`` steps of each
+    recipe's curve, always including ``default_steps`` and the last step."""
+    lines = ["Both judges along the way (mean over seeds; **bold**: the default length):", "",
+             "| recipe | step | seconds | Fréchet (pooled judge) | Fréchet (strided judge) |", "|---|---|---|---|---|"]
+    for name, runs in results.items():
+        curve = curve_means(runs)
+        if not curve:
+            continue
+        stride = max(len(curve) // points, 1)
+        keep = {c[0] for c in curve[stride - 1::stride]} | {curve[-1][0]} | ({default_steps} if default_steps else set())
+        for step, sec, fd, fd2 in curve:
+            if step in keep:
+                mark = "**" if step == default_steps else ""
+                second = "—" if fd2 is None else f"{fd2:.1f}"
+                lines.append(f"| {name} | {mark}{step:,}{mark} | {sec:.0f} | {fd:.1f} | {second} |")
+    return lines
+
+
+def plot_curves(results: dict[str, list[dict]], default_steps: int | None, path: Path) -> Path:
+    """Both judges' Fréchet distance against steps, one line per recipe (mean over seeds),
+    log scale, a dashed line at the default length; saved as a PNG at ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharex=True)
+    for col, (ax, title) in enumerate(zip(axes, ("pooled judge", "strided judge"))):
+        for name, runs in results.items():
+            curve = [c for c in curve_means(runs) if c[2 + col] is not None]
+            if curve:
+                ax.plot([c[0] for c in curve], [c[2 + col] for c in curve], marker=".", label=name)
+        if default_steps:
+            ax.axvline(default_steps, color="k", linestyle="--", linewidth=1, label=f"default ({default_steps:,})")
+        ax.set_yscale("log")
+        ax.set_xlabel("step")
+        ax.set_ylabel("Fréchet distance")
+        ax.set_title(title)
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
 
 
 def default_variant(dataset: str = "mnist5k") -> str | None:

@@ -117,6 +117,12 @@ def test_bench_quick_json_end_to_end():
         assert result["threads"]["pytorch"] >= 1
     else:
         assert any("pip install torch==2.13.0" in note for note in result["notes"])
+    from minigan.train import DEFAULT_STEPS_IMAGES
+
+    default = result["default_recipe"]["rows"]
+    assert [r["threads"] for r in default] == [1, 2]
+    for r in default:  # the default's whole step does more than the bare GAN step
+        assert r["ms"] > 0 and r["default_seconds"] == pytest.approx(r["ms"] * 1e-3 * DEFAULT_STEPS_IMAGES)
 
 
 @pytest.mark.slow
@@ -128,6 +134,7 @@ def test_bench_without_torch_prints_minigan_only_and_says_why():
     assert ("switched off (--no-torch)" if installed else "pip install torch==2.13.0") in out.stdout
     assert "minigan ms" in out.stdout and "pytorch ms" not in out.stdout
     assert "GFLOP/s" in out.stdout and "peak RSS" in out.stdout
+    assert "the default recipe's whole step" in out.stdout and "BLAS threads" in out.stdout
 
 
 def test_bench_rejects_bad_batch_option():

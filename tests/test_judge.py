@@ -1,5 +1,6 @@
-"""The judge: a convolutional digit classifier on minigan's engine, at least 97 % right on
-mnist5k's 1,000 held-out digits, trained once and cached without pickle."""
+"""The judges: two convolutional digit classifiers on minigan's engine, at least 97 % right
+on mnist5k's 1,000 held-out digits, trained once and cached without pickle; the strided
+one sees speckle more sharply than the pooled one."""
 
 import time
 
@@ -9,12 +10,24 @@ import pytest
 from minigan import checkpoint as ckpt
 from minigan.data import load
 from minigan.metrics import class_scores, frechet_distance
-from minigan.metrics.judge import held_out, judge_path, load_judge
+from minigan.metrics.judge import JUDGE_KINDS, build_judge, held_out, judge_path, load_judge
 
 
 @pytest.fixture(scope="module")
 def judge():
     return load_judge("mnist5k")  # trains once per machine (a few minutes), then cached
+
+
+@pytest.fixture(scope="module")
+def strided():
+    return load_judge("mnist5k", kind="strided")  # half a minute once, then cached
+
+
+def speckled(x: np.ndarray, fraction: float = 0.03, seed: int = 1) -> np.ndarray:
+    """``x`` with ``fraction`` of its pixels set to white (1.0)."""
+    out = x.copy()
+    out[np.random.default_rng(seed).random(out.shape) < fraction] = 1.0
+    return out
 
 
 @pytest.mark.slow
@@ -38,19 +51,47 @@ def test_judge_scores_real_digits_as_real_and_noise_as_noise(judge):
     assert class_scores(model, noise, held).frechet > 20 * real.frechet
     # Speckle (3 % of pixels set bright) on real digits is seen, though weakly: the shifted
     # training and the max pooling make the judge robust to single pixels.
-    speckled = train[:2000].copy()
-    speckled[np.random.default_rng(1).random(speckled.shape) < 0.03] = 1.0
-    assert frechet_distance(model.features(held), model.features(speckled)) > 2 * real.frechet
+    assert frechet_distance(model.features(held), model.features(speckled(train[:2000]))) > 2 * real.frechet
 
 
-def test_judge_cache_round_trip(tmp_path):
-    model, accuracy = load_judge("mnist5k", root=tmp_path, epochs=1)
-    path = judge_path("mnist5k", load("mnist5k", "train", seed=None).x, tmp_path)
+@pytest.mark.slow
+def test_strided_judge_is_right_and_sees_speckle_more_sharply(judge, strided):
+    held = held_out("mnist5k")
+    model, recorded = strided
+    assert model.accuracy(held.x, held.y) >= 0.96 and model.accuracy(held.x, held.y) == pytest.approx(recorded)
+    train = load("mnist5k", "train").x[:2000]
+    noise = np.clip(np.random.default_rng(0).normal(-0.7, 0.5, (2000, 784)), -1, 1).astype(np.float32)
+
+    def ratio(m, fake):  # how many times farther than real digits ``fake`` is, for judge m
+        return frechet_distance(m.features(held.x), m.features(fake)) / frechet_distance(
+            m.features(held.x), m.features(train))
+
+    assert ratio(model, noise) > 20
+    # The point of a second judge: a feature space with other blind spots.  Without
+    # pooling and with smaller shifts, speckle moves it relatively more than the first.
+    assert ratio(model, speckled(train)) > 1.2 * ratio(judge[0], speckled(train))
+
+
+def test_judges_differ_in_architecture_and_file():
+    pooled, strided = (build_judge(kind=k) for k in JUDGE_KINDS)
+    kinds = [type(layer).__name__ for layer in pooled.body.modules], [type(layer).__name__ for layer in strided.body.modules]
+    assert "MaxPool2d" in kinds[0] and "MaxPool2d" not in kinds[1]
+    assert pooled.features(np.zeros((2, 784), np.float32)).shape == strided.features(np.zeros((2, 784), np.float32)).shape
+    x = load("mnist5k", "train", seed=None).x
+    assert judge_path("mnist5k", x, "/c", "pooled") != judge_path("mnist5k", x, "/c", "strided")
+    with pytest.raises(ValueError, match="unknown kind"):
+        build_judge(kind="resnet")
+
+
+@pytest.mark.parametrize("kind", JUDGE_KINDS)
+def test_judge_cache_round_trip(tmp_path, kind):
+    model, accuracy = load_judge("mnist5k", kind=kind, root=tmp_path, epochs=1)
+    path = judge_path("mnist5k", load("mnist5k", "train", seed=None).x, tmp_path, kind)
     assert path.exists() and path.parent == tmp_path / "judges"
     arrays = ckpt.load(path)  # a minigan checkpoint: np.load(allow_pickle=False) underneath
     assert all(a.dtype != object for a in arrays.values())
     started = time.perf_counter()
-    again, accuracy2 = load_judge("mnist5k", root=tmp_path)
+    again, accuracy2 = load_judge("mnist5k", kind=kind, root=tmp_path)
     assert time.perf_counter() - started < 10  # read, not trained
     x = held_out("mnist5k").x[:200]
     np.testing.assert_array_equal(model.logits(x), again.logits(x))

@@ -86,7 +86,8 @@ def test_train_with_pack_flag_and_bad_pack(tmp_path):
 
 @pytest.mark.parametrize("what", ["ring", "parzen", "scores"])
 def test_reproduce_quick_end_to_end(what, tmp_path):
-    done = run("reproduce", what, "--quick", "--out", str(tmp_path), "-q")
+    extra = ["--baseline-steps", "100"] if what == "scores" else []
+    done = run("reproduce", what, "--quick", *extra, "--out", str(tmp_path), "-q")
     assert done.returncode == 0, done.stderr
     table = (tmp_path / f"{what}.md").read_text()
     raw = json.loads((tmp_path / f"{what}.json").read_text())
@@ -96,8 +97,11 @@ def test_reproduce_quick_end_to_end(what, tmp_path):
         assert all(0 <= r["modes"] <= 8 and 0 <= r["high_quality"] <= 1 for r in raw["runs"])
         assert (tmp_path / "ring_pack2.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     elif what == "scores":
-        (generated,), (reference,) = raw["rows"].values()
+        (generated,), (before,), (reference,) = raw["rows"].values()
         assert "held-out real digits (reference)" in table
+        assert generated["steps"] == 200 and before["steps"] == 100 and generated["seed"] == before["seed"]
+        assert "strided judge" in table and "Fréchet before (strided)" in table
+        assert 0 < generated["frechet_strided"] and 0 < before["frechet_strided"]
         # Real digits the classifier never saw: every class present, and a detector
         # cannot tell them from other real digits (500 vs 500 images: chance +- ~0.05).
         assert reference["classes_covered"] == 10 and 0.4 < reference["detection_accuracy"] < 0.6
@@ -130,6 +134,8 @@ def test_reproduce_study_and_time_quick(tmp_path):
     assert "| article |" in table and "| all four |" in table
     assert [r["variant"] for r in raw["runs"]] == ["article", "all four"]
     assert all(np.isfinite(r["frechet"]) and 1 <= r["classes_covered"] <= 10 for r in raw["runs"])
+    assert all(r["frechet_strided"] > 0 for r in raw["runs"]) and "strided judge" in table
+    assert set(raw["judges"]) == {"pooled", "strided"}
     assert raw["variants"]["all four"]["translate"] == 2 and raw["variants"]["article"]["real_label"] == 1.0
     assert (tmp_path / "study_all_four.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     done = run("reproduce", "time", "--quick", "--threshold", "1e9,1e-9", "--out", str(tmp_path), "-q")
@@ -140,6 +146,11 @@ def test_reproduce_study_and_time_quick(tmp_path):
         for r in runs:
             assert r["reached"]["1000000000.0"]["step"] == raw["every"]
             assert r["reached"]["1e-09"] is None and r["curve"][-1][0] == raw["max_steps"]
+            assert all(len(point) == 4 and point[3] > 0 for point in r["curve"])  # both judges at each step
     assert "not within" in (tmp_path / "time.md").read_text()
+    assert "Fréchet (strided judge)" in (tmp_path / "time.md").read_text()
+    assert (tmp_path / "time.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     bad = run("reproduce", "study", "--variants", "best", "--out", str(tmp_path))
     assert bad.returncode == 2 and "unknown recipe" in bad.stderr and "Traceback" not in bad.stderr
+    bad = run("reproduce", "scores", "--baseline-steps", "10", "--baseline-variant", "best", "--out", str(tmp_path))
+    assert bad.returncode == 2 and "--baseline-variant" in bad.stderr and "Traceback" not in bad.stderr

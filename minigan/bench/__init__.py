@@ -11,6 +11,8 @@
 * the step's matrix products alone in NumPy (:mod:`.floor`): no NumPy step with this
   BLAS can be faster, so ``matmul_floor_ms / pytorch_ms`` bounds the reachable ratio;
 * a scaling table over batch size and hidden width, and the peak RSS of the process;
+* the default recipe's whole ``minigan train`` step on 1 and 2 BLAS threads
+  (:mod:`.default_step`);
 * how busy other processes kept the CPUs meanwhile (a shared machine spoils timings).
 """
 
@@ -139,6 +141,11 @@ def run_benchmark(*, quick: bool = False, use_torch: bool | None = None, batches
         result["scaling"].append(measure(batch, width, blocks=plan["cell_blocks"], block_steps=steps,
                                          warmup=2, pause=plan["pause"], use_torch=use_torch, peak_gflops=peak,
                                          seed=seed))
+    from .default_step import measure_default_step
+
+    say("the default recipe's step on 1 and 2 BLAS threads")
+    result["default_recipe"] = measure_default_step(**({"blocks": 2, "block_steps": 10, "warmup": 3, "pause": 0.05}
+                                                       if quick else {}), seed=seed)
     if use_torch:
         import torch
 

@@ -122,6 +122,10 @@ def format_report(result: dict) -> str:
     lines += _table(result["headline"], torch)
     lines += ["", "scaling (batch at width 128, then width = every hidden layer at batch 64; fewer steps, noisier)"]
     lines += _table(result["scaling"], torch)
+    if "default_recipe" in result:
+        from ..bench.default_step import format_default_step
+
+        lines += ["", *format_default_step(result["default_recipe"])]
     legend = "%pk = FLOPs / (ms per step) / peak, in %"
     if torch:
         legend = "ratio = minigan ms / pytorch ms (< 1: minigan is faster); mg, pt = minigan, PyTorch; " + legend

@@ -43,6 +43,12 @@ def add_arguments(p):
                    help="time: the judge's Fréchet distances to reach (default 100,50,25)")
     p.add_argument("--steps", type=int, help="training steps per run (default: 60,000 ring/grid; the default "
                                               "minigan train length for parzen and scores)")
+    p.add_argument("--baseline-steps", type=int, metavar="N",
+                   help="scores: also train the --baseline-variant recipe for N steps on the same seeds, the "
+                        "'before' row, and say what both judges make of the change")
+    p.add_argument("--baseline-variant", metavar="NAME",
+                   help="scores: the study recipe of the 'before' row (default: the default recipe; see "
+                        "minigan.study.VARIANTS)")
     p.add_argument("--packs", default="1,2,3,4", help="packing degrees, one row each (default 1,2,3,4)")
     p.add_argument("--dataset", default="mnist5k",
                    help="parzen, scores: mnist5k (default) or mnist (downloaded)")
@@ -79,6 +85,10 @@ def run(args) -> int:
         raise MiniganError(f"--seeds must be between 1 and 100, got {args.seeds}")
     if args.steps is not None and args.steps < 1:
         raise MiniganError(f"--steps must be >= 1, got {args.steps}")
+    if args.baseline_steps is not None and args.baseline_steps < 1:
+        raise MiniganError(f"--baseline-steps must be >= 1, got {args.baseline_steps}")
+    if args.what == "scores":
+        baseline_options(args.baseline_variant)  # an unknown name fails before any training
     out = Path(args.out)
     say = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
     started = time.perf_counter()
@@ -118,30 +128,40 @@ def run(args) -> int:
         table = rp.parzen_table(rows, args.dataset, len(test))
         raw = {"config": trainer.config.to_dict(), "samples": n, "rows": rows}
     elif args.what == "scores":
+        from .. import study
         from ..data import load
-        from ..metrics.judge import load_judge
         from ..study import parallel_map
 
         n = min(len(load(args.dataset, "test")), len(validation_split_of(args.dataset, load(args.dataset, "train"))))
         seeds = list(range(args.first_seed, args.first_seed + (args.seeds or (1 if args.quick else 10))))
-        _, accuracy = load_judge(args.dataset, log=say)  # trained once, before any worker starts
+        judges = {k: v["accuracy"] for k, v in study.judges_summary(args.dataset, log=say).items()}  # before workers
         steps = args.steps or (200 if args.quick else None)
-        say(f"{len(seeds)} runs of the default recipe, {args.jobs} at a time")
-        results = parallel_map(rp.default_recipe_scores, [(args.dataset, s, steps, n) for s in seeds], args.jobs,
-                               lambda k, total, r: say(f"[{k}/{total}] seed {r['gan']['seed']}: Fréchet "
-                                                       f"{r['gan']['frechet']:.1f}, class KL "
+        model = "minigan GAN (default recipe)"
+        jobs = [(args.dataset, s, steps, n) for s in seeds]
+        baseline = None
+        if args.baseline_steps:
+            options = baseline_options(args.baseline_variant)
+            baseline = f"{args.baseline_variant or 'default recipe'}, {args.baseline_steps:,} steps (before)"
+            jobs += [(args.dataset, s, args.baseline_steps, n, options) for s in seeds]
+        say(f"{len(jobs)} runs, {args.jobs} at a time")
+        results = parallel_map(rp.default_recipe_scores, jobs, args.jobs,
+                               lambda k, total, r: say(f"[{k}/{total}] seed {r['gan']['seed']}, "
+                                                       f"{r['gan']['steps']:,} steps: Fréchet "
+                                                       f"{r['gan']['frechet']:.1f} (strided judge "
+                                                       f"{r['gan']['frechet_strided']:.1f}), class KL "
                                                        f"{r['gan']['kl_to_uniform']:.3f}, "
                                                        f"{r['gan']['classes_covered']} classes"))
-        rows = {"minigan GAN (default recipe)": [r["gan"] for r in results],
-                "held-out real digits (reference)": [r["real"] for r in results]}
-        table = rp.scores_table(rows, args.dataset, n, accuracy)
+        rows = {model: [r["gan"] for r in results[:len(seeds)]]}
+        if baseline:
+            rows[baseline] = [r["gan"] for r in results[len(seeds):]]
+        rows["held-out real digits (reference)"] = [r["real"] for r in results[:len(seeds)]]
+        table = rp.scores_table(rows, args.dataset, n, judges, baseline)
         from ..train import TrainConfig
 
         raw = {"config": TrainConfig(dataset=args.dataset, steps=steps).to_dict(), "seeds": seeds, "images": n,
-               "judge_accuracy": accuracy, "rows": rows}
+               "judge_accuracy": judges, "baseline": baseline, "rows": rows}
     elif args.what == "study":
         from .. import study
-        from ..metrics.judge import load_judge
 
         names = [v.name for v in study.VARIANTS] if not args.variants else [v.strip() for v in args.variants.split(",")]
         unknown = [v for v in names if v not in study.VARIANTS_BY_NAME]
@@ -150,7 +170,7 @@ def run(args) -> int:
                                f"{[v.name for v in study.VARIANTS]}")
         seeds = range(args.first_seed, args.first_seed + (args.seeds or (1 if args.quick else 5)))
         steps = args.steps or (200 if args.quick else default_image_steps())
-        judge, accuracy = load_judge("mnist5k", log=say)  # trained once, before the workers start
+        judges = study.judges_summary("mnist5k", log=say)  # trained once, before the workers start
         out.mkdir(parents=True, exist_ok=True)
         jobs = [(name, seed, steps, str(out / f"study_{slug(name)}.png") if seed == seeds[0] else None)
                 for name in names for seed in seeds]
@@ -160,14 +180,12 @@ def run(args) -> int:
         done = {(name, r["seed"]) for name, r in results}
         results = [(name, r) for name, r in previous if (name, r["seed"]) not in done] + results
         names = list(dict.fromkeys(name for name, _ in results))
-        reference = study.real_reference(judge)
-        table = study.study_table(results, accuracy, steps, reference)
-        raw = {"steps": steps, "judge_accuracy": accuracy, "real_training_digits_frechet": reference,
+        table = study.study_table(results, judges, steps, study.default_variant())
+        raw = {"steps": steps, "judges": judges,
                "variants": {v.name: v.options for v in study.VARIANTS if v.name in names},
                "runs": [{"variant": name, **r} for name, r in results]}
     elif args.what == "structure":
         from .. import structure, study
-        from ..metrics.judge import load_judge
 
         names = [r.name for r in structure.ROWS] if not args.variants else [
             v.strip() for v in args.variants.split(",")]
@@ -176,16 +194,13 @@ def run(args) -> int:
             raise MiniganError(f"--variants: unknown networks {unknown}; expected names from "
                                f"{[r.name for r in structure.ROWS]}")
         seeds = list(range(args.first_seed, args.first_seed + (args.seeds or (1 if args.quick else 5))))
-        judge, accuracy = load_judge("mnist5k", log=say)  # trained once, before the workers start
+        judges = study.judges_summary("mnist5k", log=say)  # trained once, before the workers start
         out.mkdir(parents=True, exist_ok=True)
         raw = structure.run_structure(names, seeds, args.jobs, say, picture_dir=out, quick=args.quick)
-        reference = study.real_reference(judge)
-        raw.update(judge_accuracy=accuracy, real_training_digits_frechet=reference,
-                   rows={r.name: r.options for r in structure.ROWS if r.name in names})
-        table = structure.structure_table(raw, accuracy, reference)
+        raw.update(judges=judges, rows={r.name: r.options for r in structure.ROWS if r.name in names})
+        table = structure.structure_table(raw, judges)
     else:
         from .. import study
-        from ..metrics.judge import load_judge
         from ..train import PRESETS, config_from_preset
 
         thresholds = parse_thresholds(args.threshold)
@@ -194,7 +209,7 @@ def run(args) -> int:
         every = 200 if args.quick else 1000
         recipes = {"default": {}, "article (--preset article)": {
             k: v for k, v in config_from_preset("article").to_dict().items() if k in PRESETS["article"]}}
-        load_judge("mnist5k", log=say)  # trained once, before any worker starts
+        study.judges_summary("mnist5k", log=say)  # trained once, before any worker starts
         jobs = [(name, options, seed, thresholds, max_steps, every) for name, options in recipes.items()
                 for seed in seeds]
 
@@ -206,8 +221,10 @@ def run(args) -> int:
 
         done = study.parallel_map(study._time_job, jobs, args.jobs, report)
         results = {name: [r for n, r in done if n == name] for name in recipes}
-        table = study.time_table(results, thresholds, max_steps, every, 2_000)
-        raw = {"thresholds": thresholds, "max_steps": max_steps, "every": every, "runs": results}
+        table = study.time_table(results, thresholds, max_steps, every, 2_000, default_image_steps())
+        study.plot_curves(results, default_image_steps(), out / "time.png")
+        raw = {"thresholds": thresholds, "max_steps": max_steps, "every": every, "default_steps": default_image_steps(),
+               "runs": results}
 
     seconds = time.perf_counter() - started
     path = rp.write_results(out, args.what, header(args.what, seconds) + table, raw)
@@ -235,6 +252,18 @@ def default_image_steps() -> int:
     from ..train import DEFAULT_STEPS_IMAGES
 
     return DEFAULT_STEPS_IMAGES
+
+
+def baseline_options(variant: str | None) -> dict:
+    """The training options of the ``--baseline-variant`` (a study recipe; None: the default)."""
+    from .. import study
+
+    if variant is None:
+        return {}
+    if variant not in study.VARIANTS_BY_NAME:
+        raise MiniganError(f"--baseline-variant: unknown recipe {variant!r}; expected a name from "
+                           f"{[v.name for v in study.VARIANTS]}")
+    return study.VARIANTS_BY_NAME[variant].options
 
 
 def validation_split_of(dataset, train):

@@ -5,8 +5,9 @@
 * mixtures with known modes (``ring``, ``grid``, ``mixture1d``): PacGAN mode coverage;
 * image sets: the digit classifier's accuracy on held-out digits, class histogram / KL
   to uniform / classes covered / confidence score / Fréchet distance (digit sets only,
-  they have labels; 28 x 28 digits are scored by the cached convolutional judge of
-  :mod:`minigan.metrics.judge` against the validation + test digits, others by a small
+  they have labels; 28 x 28 digits are scored by the two cached convolutional judges of
+  :mod:`minigan.metrics.judge` against the validation + test digits (``class_scores``:
+  the pooled judge, ``strided_judge``: the second judge's), others by a small
   MLP trained on the spot), memorisation against the training split with the test split as the
   held-out reference, detectability (real test images vs generated), and the Parzen
   log-likelihood (pixels mapped to [0, 1], sigma selected on a validation set, reported
@@ -25,7 +26,7 @@ from ..data import load
 from .classifier import MLPClassifier
 from .coverage import mode_coverage
 from .detection import detection_accuracy
-from .judge import JUDGE_SHAPE, held_out, load_judge
+from .judge import JUDGE_SHAPE, held_out, load_judges
 from .memorisation import memorisation
 from .parzen import parzen_evaluate
 from .scores import class_scores
@@ -66,11 +67,15 @@ def evaluate(dataset: str, samples: np.ndarray, *, seed: int = 0, quick: bool = 
 
     if train.image_shape is not None:
         if train.y is not None and tuple(train.image_shape) == JUDGE_SHAPE:
-            clf, accuracy = load_judge(dataset, log=log)
+            judges = load_judges(dataset, log=log)
             held = held_out(dataset)
-            out["classifier"] = "judge (convolutional, minigan.metrics.judge)"
+            clf, accuracy = judges["pooled"]
+            out["classifier"] = "pooled judge (convolutional, max pooling; minigan.metrics.judge)"
             out["classifier_accuracy"] = accuracy
             out["class_scores"] = class_scores(clf, samples, held.x).as_dict()
+            second, second_accuracy = judges["strided"]
+            out["strided_judge"] = {"classifier_accuracy": second_accuracy,
+                                    **class_scores(second, samples, held.x).as_dict()}
         elif train.y is not None:
             log("training the digit classifier")
             clf = MLPClassifier(train.dim, int(train.y.max()) + 1, rng=seed).fit(
