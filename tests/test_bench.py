@@ -331,3 +331,13 @@ def test_without_torch_installed_the_report_says_how_to_install_it(monkeypatch):
     assert "pytorch_default" not in result["threads"] and result["headline"][0]["ratio"] is None
     report = format_report(result)
     assert "pip install torch==2.13.0" in report and "pytorch ms" not in report
+
+
+def test_bench_default_step_alone_reports_both_thread_counts():
+    out = subprocess.run([sys.executable, "-m", "minigan", "bench", "--default-step", "--quick", "--json"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert [r["threads"] for r in result["rows"]] == [1, 2]
+    assert all(r["ms"] > 0 and r["timed_steps"] == 20 for r in result["rows"])
+    assert result["machine"]["cpus"] >= 1

@@ -56,8 +56,18 @@ def join_lines(block: nodes.TextElement) -> None:
         joined = "".join(out)
         if joined != s:
             new = nodes.Text(joined)
-            text.parent.replace(text, new)
+            replace_node(text, new)
             texts[k] = new  # later nodes read this one's last character
+
+
+def replace_node(old: nodes.Text, new: nodes.Text) -> None:
+    """Put ``new`` where ``old`` is in its parent.  By identity: docutils'
+    ``Element.replace`` finds the child by equality, and Text nodes equal as strings (two
+    ``"\n"`` between inline elements) would swap the wrong one."""
+    parent = old.parent
+    index = next(i for i, child in enumerate(parent.children) if child is old)
+    parent.children[index] = new
+    new.parent = parent
 
 
 def process(app: Sphinx, doctree: nodes.document) -> None:

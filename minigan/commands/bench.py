@@ -24,6 +24,9 @@ def add_arguments(p):
     p.add_argument("--batch", default="64,256", metavar="N,N",
                    help="batch sizes of the main comparison (default 64,256; --quick: 64)")
     p.add_argument("--seed", type=int, default=0, help="seed of the data and the networks (default 0)")
+    p.add_argument("--default-step", action="store_true",
+                   help="time only the default recipe's whole minigan train step on 1 and 2 BLAS threads (what "
+                        "the default length is chosen from; no PyTorch)")
     p.add_argument("--arch", choices=("mlp", "dcgan"), default="mlp",
                    help="mlp (default): the article's networks; dcgan: minigan.dcgan's, with NumPy's BLAS on 1 "
                         "thread as 'minigan train --arch dcgan' runs it (default --batch 64)")
@@ -46,12 +49,36 @@ def run(args) -> int:
     progress = None if args.json else (lambda msg: print(f"  ... {msg}", file=sys.stderr, flush=True))
     if args.arch == "dcgan":
         return _run_dcgan(args, (64,) if args.batch == "64,256" else batches, progress)
+    if args.default_step:
+        return _run_default_step(args, progress)
     result = run_benchmark(quick=args.quick, use_torch=False if args.no_torch else None, batches=batches,
                            seed=args.seed, progress=progress)
     if args.json:
         print(json.dumps(result, indent=2))
     else:
         print(format_report(result))
+    return 0
+
+
+def _run_default_step(args, progress) -> int:
+    from ..bench.default_step import format_default_step, measure_default_step
+    from ..bench.system import OtherLoad, machine_info
+
+    if progress:
+        progress("the default recipe's step on 1 and 2 BLAS threads, alternating blocks")
+    with OtherLoad() as load:
+        result = measure_default_step(**({"blocks": 2, "block_steps": 10, "warmup": 3, "pause": 0.05}
+                                         if args.quick else {}), seed=args.seed)
+    result.update(machine=machine_info(), other_load_cpus=load.cpus)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    m = result["machine"]
+    lines = [f"machine   {m['cpus']} CPUs, {m['platform']}, Python {m['python']}, NumPy {m['numpy']}", "",
+             *format_default_step(result)]
+    if load.cpus is not None and load.cpus > 0.1:
+        lines.append(f"WARNING   other processes used {load.cpus:.2f} CPUs meanwhile: rerun on an idle machine")
+    print("\n".join(lines))
     return 0
 
 

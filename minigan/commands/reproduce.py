@@ -181,7 +181,7 @@ def run(args) -> int:
         results = [(name, r) for name, r in previous if (name, r["seed"]) not in done] + results
         names = list(dict.fromkeys(name for name, _ in results))
         table = study.study_table(results, judges, steps, study.default_variant())
-        raw = {"steps": steps, "judges": judges,
+        raw = {"steps": steps, "judges": judges, **first_judge_keys(judges),
                "variants": {v.name: v.options for v in study.VARIANTS if v.name in names},
                "runs": [{"variant": name, **r} for name, r in results]}
     elif args.what == "structure":
@@ -197,7 +197,8 @@ def run(args) -> int:
         judges = study.judges_summary("mnist5k", log=say)  # trained once, before the workers start
         out.mkdir(parents=True, exist_ok=True)
         raw = structure.run_structure(names, seeds, args.jobs, say, picture_dir=out, quick=args.quick)
-        raw.update(judges=judges, rows={r.name: r.options for r in structure.ROWS if r.name in names})
+        raw.update(judges=judges, **first_judge_keys(judges),
+                   rows={r.name: r.options for r in structure.ROWS if r.name in names})
         table = structure.structure_table(raw, judges)
     else:
         from .. import study
@@ -252,6 +253,13 @@ def default_image_steps() -> int:
     from ..train import DEFAULT_STEPS_IMAGES
 
     return DEFAULT_STEPS_IMAGES
+
+
+def first_judge_keys(judges: dict) -> dict:
+    """The pooled judge's accuracy and real-digit distance under the keys the JSON files
+    had before the second judge (the chapter notebooks read them)."""
+    return {"judge_accuracy": judges["pooled"]["accuracy"],
+            "real_training_digits_frechet": judges["pooled"]["reference"]}
 
 
 def baseline_options(variant: str | None) -> dict:

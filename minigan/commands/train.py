@@ -15,7 +15,7 @@ from ..errors import MiniganError
 
 NAME = "train"
 HELP = ("train the article's GAN (default: its 100-128-128-128-784 generator on the bundled MNIST digits, "
-        "about 16,000 steps, under three minutes on 2 cores)")
+        "18,600 steps, under 2.5 minutes on 2 cores)")
 
 EPILOG = """\
 outputs (in --out DIR, default runs/<dataset>-<YYYYmmdd-HHMMSS>):
@@ -61,8 +61,8 @@ def add_arguments(p):
     d.add_argument("--data-dir", metavar="DIR", help="cache directory of downloaded data sets")
     length = d.add_mutually_exclusive_group()
     length.add_argument("--epochs", type=int, metavar="E",
-                        help="passes over the training set (default: about 16,000 steps for images, "
-                             "10,000 for toy sets; mnist5k: 258 epochs)")
+                        help="passes over the training set (default: about 18,600 steps for images, "
+                             "10,000 for toy sets; mnist5k: 300 epochs)")
     length.add_argument("--steps", type=int, metavar="S", help="train for S steps in total instead of --epochs")
     d.add_argument("--batch-size", type=int, metavar="B", help="real examples per D update (default 64)")
 
