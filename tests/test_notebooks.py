@@ -51,3 +51,32 @@ def test_notebook_runs_in_fast_mode(path, tmp_path):
                                 resources={"metadata": {"path": str(path.parent)}}).execute()
     finally:
         os.environ.pop("MINIGAN_FAST", None)
+
+
+_CJK = r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_no_space_between_two_chinese_characters_in_the_prose(path):
+    # A line continuation in notebooks/src that kept the next line's indentation showed
+    # as a gap in the middle of a Chinese sentence ("问题是它 只放到了").
+    import re
+
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    gaps = []
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown":
+            text = re.sub(r"\$\$.*?\$\$|\$[^$]*\$|`[^`]*`", "X", "".join(cell["source"]), flags=re.S)
+            gaps += re.findall(_CJK + r"[ \t]+" + _CJK, text)
+    assert not gaps, f"{len(gaps)} spaces between Chinese characters in {path.name}: {gaps[:5]}"
+
+
+def test_line_continuations_join_chinese_without_a_gap():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "notebooks" / "src"))
+    from _cells import join_continuations
+
+    assert join_continuations("问题是它\\\n   只放到了") == "问题是它只放到了"
+    assert join_continuations("代码库\\\n   minigan") == "代码库 minigan"
+    assert join_continuations("glued\\\nhere") == "gluedhere"

@@ -9,7 +9,13 @@ turns it into ``notebooks/<TITLE>.ipynb`` and runs it.
 
 from __future__ import annotations
 
+import re
+
 from nbformat.v4 import new_code_cell, new_markdown_cell
+
+# CJK ideographs and full-width punctuation: no space between them when lines are joined.
+_CJK = re.compile(r"[\u2014\u2018-\u201d\u2026\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
+_CONTINUATION = re.compile(r"\\\n([ \t]*)")
 
 #: The first code cell of every chapter: fast mode for CI, fixed seeds, quiet plots.
 SETUP = '''\
@@ -25,9 +31,25 @@ plt.rcParams.update({"figure.dpi": 80, "figure.figsize": (6, 4)})  # figure labe
 '''
 
 
+def join_continuations(text: str) -> str:
+    """Join each line that ends in a backslash with the next one.  The next line's
+    indentation (a list item's continuation) becomes nothing between two Chinese
+    characters, where a space would show as a gap, and one space elsewhere (before
+    Latin text, code or a formula); without indentation the lines are glued."""
+
+    def join(m: re.Match) -> str:
+        left = text[m.start() - 1] if m.start() else ""
+        right = text[m.end()] if m.end() < len(text) else ""
+        if not m.group(1) or (_CJK.match(left) and _CJK.match(right)):
+            return ""
+        return " "
+
+    return _CONTINUATION.sub(join, text)
+
+
 def md(text: str) -> dict:
-    """A markdown cell.  A backslash at a line end joins it with the next line."""
-    return new_markdown_cell(text.strip("\n").replace("\\\n", ""))
+    """A markdown cell (backslash continuations joined, :func:`join_continuations`)."""
+    return new_markdown_cell(join_continuations(text.strip("\n")))
 
 
 def code(text: str, tag: str | None = None) -> dict:
