@@ -80,3 +80,21 @@ def test_line_continuations_join_chinese_without_a_gap():
     assert join_continuations("问题是它\\\n   只放到了") == "问题是它只放到了"
     assert join_continuations("代码库\\\n   minigan") == "代码库 minigan"
     assert join_continuations("glued\\\nhere") == "gluedhere"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_no_visible_bold_markers_in_the_prose(path):
+    # CommonMark closes ** only where the run is right-flanking: "**打包（m = 2, 4）**捕获"
+    # (punctuation before, a letter after) shows both pairs of stars to the reader.
+    import re
+
+    markdown_it = require("markdown_it", "the markdown check needs markdown-it-py: pip install -e '.[book]'")
+    parser = markdown_it.MarkdownIt("commonmark").enable("table")
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    visible = []
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown":
+            text = re.sub(r"\$\$.*?\$\$|\$[^$\n]*\$", "M", "".join(cell["source"]), flags=re.S)
+            visible += [child.content[:40] for token in parser.parse(text) for child in token.children or []
+                        if child.type == "text" and "**" in child.content]
+    assert not visible, f"visible ** in {path.name}: {visible}"
