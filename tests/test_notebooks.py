@@ -98,3 +98,23 @@ def test_no_visible_bold_markers_in_the_prose(path):
             visible += [child.content[:40] for token in parser.parse(text) for child in token.children or []
                         if child.type == "text" and "**" in child.content]
     assert not visible, f"visible ** in {path.name}: {visible}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS + sorted((ROOT / "notebooks" / "exercises").glob("*.ipynb")),
+                         ids=lambda p: p.name)
+def test_display_maths_stands_apart_from_the_paragraph(path):
+    # "请利用\n$$ ... $$\n化简" is one paragraph to MyST: the book showed the raw LaTeX.
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    glued = []
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "markdown":
+            continue
+        lines, inside = "".join(cell["source"]).split("\n"), False
+        for k, line in enumerate(lines):
+            if line != "$$":
+                continue
+            neighbour = lines[k - 1] if not inside and k > 0 else lines[k + 1] if inside and k + 1 < len(lines) else ""
+            if neighbour.strip():
+                glued.append(neighbour[:30])
+            inside = not inside
+    assert not glued, f"$$ blocks glued to text in {path.name}: {glued}"

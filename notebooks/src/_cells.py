@@ -47,9 +47,26 @@ def join_continuations(text: str) -> str:
     return _CONTINUATION.sub(join, text)
 
 
+def separate_display_maths(text: str) -> str:
+    """Blank lines around every ``$$`` block whose fences stand on lines of their own: a
+    ``$$`` block inside a paragraph is not display maths to MyST, and the book showed it
+    as raw LaTeX."""
+    lines, out, inside = text.split("\n"), [], False
+    for k, line in enumerate(lines):
+        if line == "$$" and not inside and out and out[-1].strip():
+            out.append("")
+        out.append(line)
+        if line == "$$":
+            inside = not inside
+            if not inside and k + 1 < len(lines) and lines[k + 1].strip():
+                out.append("")
+    return "\n".join(out)
+
+
 def md(text: str) -> dict:
-    """A markdown cell (backslash continuations joined, :func:`join_continuations`)."""
-    return new_markdown_cell(join_continuations(text.strip("\n")))
+    """A markdown cell: backslash continuations joined (:func:`join_continuations`),
+    display maths set apart (:func:`separate_display_maths`)."""
+    return new_markdown_cell(separate_display_maths(join_continuations(text.strip("\n"))))
 
 
 def code(text: str, tag: str | None = None) -> dict:
