@@ -57,7 +57,7 @@ def test_the_floor_step_runs_exactly_the_listed_products(monkeypatch):
 
 def test_budgets_are_the_default_runs_training_times():
     b = budgets({"mlp": 0.004, "dcgan": 0.05})
-    assert b["mlp default"] == pytest.approx(15_996 * 0.004)  # 258 epochs of 62 steps
+    assert b["mlp default"] == pytest.approx(18_600 * 0.004)  # 300 epochs of 62 steps
     assert b["dcgan default"] == pytest.approx(6_014 * 0.05)  # 97 epochs of 62 steps
     assert [r.name for r in ROWS] == ["mlp", "mlp wide", "dcgan_g", "dcgan no bn", "dcgan"]
 
