@@ -63,10 +63,11 @@ class ProseOnlyError(Exception):
 
 
 def update_prose(new: nbformat.NotebookNode, committed: nbformat.NotebookNode) -> int:
-    """Copy the markdown cells of ``new`` into ``committed`` (in place); return how many changed.
+    """Copy the markdown cells of ``new`` into ``committed`` (in place), and the code
+    cells' display tags (:data:`DISPLAY_TAGS`); return how many cells changed.
 
     Raises :class:`ProseOnlyError`, leaving ``committed`` untouched, if the cell types differ
-    in number or order, or a code cell's source (or tags) differs.
+    in number or order, or a code cell's source (or a tag that changes a run) differs.
     """
     old_cells, new_cells = committed.cells, new.cells
     if len(old_cells) != len(new_cells):
@@ -77,7 +78,7 @@ def update_prose(new: nbformat.NotebookNode, committed: nbformat.NotebookNode) -
             raise ProseOnlyError(f"cell {i} is {cell.cell_type} in the source but {old.cell_type} "
                                  "in the committed notebook: cells were added, removed or reordered")
         if cell.cell_type == "code" and (old.source != cell.source
-                                         or old.metadata.get("tags") != cell.metadata.get("tags")):
+                                         or _run_tags(old) != _run_tags(cell)):
             first = next((line for line in cell.source.splitlines() if line.strip()), "")
             raise ProseOnlyError(f"code cell {i} ({first[:50]!r}) differs from the committed notebook")
     changed = 0
@@ -85,7 +86,21 @@ def update_prose(new: nbformat.NotebookNode, committed: nbformat.NotebookNode) -
         if cell.cell_type == "markdown" and old.source != cell.source:
             old.source = cell.source
             changed += 1
+        if cell.cell_type == "code" and old.metadata.get("tags") != cell.metadata.get("tags"):
+            if cell.metadata.get("tags"):
+                old.metadata["tags"] = list(cell.metadata["tags"])
+            else:
+                old.metadata.pop("tags", None)
+            changed += 1
     return changed
+
+
+#: Cell tags that only change how the book shows a cell (Jupyter Book), not what it runs.
+DISPLAY_TAGS = frozenset({"hide-input", "hide-output", "hide-cell", "remove-input", "remove-output"})
+
+
+def _run_tags(cell) -> list:
+    return [t for t in cell.metadata.get("tags", []) if t not in DISPLAY_TAGS]
 
 
 def prose_only(path: Path, out_dir: Path | None = None) -> tuple[Path, int]:
@@ -143,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
                       file=sys.stderr, flush=True)
                 status = 2
                 continue
-            print(f"{out.name}: {changed} markdown cell(s) updated, code cells and outputs kept", flush=True)
+            print(f"{out.name}: {changed} cell(s) updated (markdown, display tags), code and outputs kept", flush=True)
         return status
     for chapter in wanted:
         nb, out = build(sources[chapter])

@@ -118,3 +118,13 @@ def test_display_maths_stands_apart_from_the_paragraph(path):
                 glued.append(neighbour[:30])
             inside = not inside
     assert not glued, f"$$ blocks glued to text in {path.name}: {glued}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_the_setup_cell_is_folded_in_the_book(path):
+    # The first code cell (fast-mode switch, imports, helpers) is infrastructure: the book
+    # folds it away (Jupyter Book's hide-input tag); Jupyter still shows and runs it.
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    first = next(c for c in nb["cells"] if c["cell_type"] == "code")
+    assert "MINIGAN_FAST" in "".join(first["source"])
+    assert "hide-input" in first["metadata"].get("tags", [])

@@ -15,7 +15,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell
 
 # CJK ideographs and full-width punctuation: no space between them when lines are joined.
 _CJK = re.compile(r"[\u2014\u2018-\u201d\u2026\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
-_CONTINUATION = re.compile(r"\\\n([ \t]*)")
+# A single backslash at a line end; LaTeX's line break (two backslashes) at a line end is kept.
+_CONTINUATION = re.compile(r"(?<!\\)\\\n([ \t]*)")
 
 #: The first code cell of every chapter: fast mode for CI, fixed seeds, quiet plots.
 SETUP = '''\
@@ -75,3 +76,9 @@ def code(text: str, tag: str | None = None) -> dict:
     if tag:
         cell.metadata["tags"] = [tag]
     return cell
+
+
+def setup(text: str) -> dict:
+    """A chapter's first code cell: :data:`SETUP` and the chapter's imports and helpers,
+    tagged ``hide-input`` so the book folds it away (Jupyter shows and runs it as usual)."""
+    return code(SETUP + text, tag="hide-input")

@@ -2,7 +2,7 @@
 
 # ruff: noqa: E501
 
-from _cells import SETUP, code, md
+from _cells import code, md, setup
 
 TITLE = "01_background"
 
@@ -20,7 +20,7 @@ CELLS = [
 2. 看三种不经过学习、或者只学了一点点统计量的“生成器”为什么造不出数字；
 3. 在一个二维玩具分布上训练一个小 GAN，看它的样本从一团点变成一个圆环。
 """),
-    code(SETUP + r'''
+    setup(r'''
 import time
 
 from minigan.data import load

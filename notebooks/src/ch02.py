@@ -2,7 +2,7 @@
 
 # ruff: noqa: E501
 
-from _cells import SETUP, code, md
+from _cells import code, md, setup
 
 TITLE = "02_concepts"
 
@@ -14,7 +14,7 @@ CELLS = [
 但只用文字描述它们“做什么”。下面把两者写成具体的函数，在一维和二维的玩具数据上看它们怎样相互较量，
 最后推导并实测“最优判别器”$D^*(x)$，它才是文章 §2.3 所说的“联系”的准确含义。
 """),
-    code(SETUP + r'''
+    setup(r'''
 import copy
 
 from minigan.data import load

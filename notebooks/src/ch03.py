@@ -2,7 +2,7 @@
 
 # ruff: noqa: E501
 
-from _cells import SETUP, code, md
+from _cells import code, md, setup
 
 TITLE = "03_algorithm"
 
@@ -18,7 +18,7 @@ CELLS = [
 - **3.3**：在 `mnist5k` 的一批真实数字上，把文章的九个步骤一步一步执行，打印每一步的数值；
 - **3.4**：先照抄文章的两个损失公式，再逐条更正，并用图和数字说明为什么要更正。
 """),
-    code(SETUP + r'''
+    setup(r'''
 import copy
 
 from minigan.data import load

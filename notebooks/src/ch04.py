@@ -26,7 +26,7 @@ CELLS = [
 
 不需要安装 TensorFlow：文中出现的 TF1 代码只作对照引用。对应的书中章节是第 4 章。
 """),
-    code(_cells.SETUP + r'''
+    _cells.setup(r'''
 import dataclasses
 import json
 import logging

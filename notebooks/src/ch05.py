@@ -32,7 +32,7 @@ CELLS = [
 所有数字都由下面的代码打印；正文只描述趋势，具体数值请看表格。`FAST = True`（CI 的快速模式）时\
 步数很少，结论不可靠，只用来检查代码能跑通。对应的书中章节是第 5 章。
 """),
-    code(_cells.SETUP + r'''
+    _cells.setup(r'''
 import logging
 import time
 

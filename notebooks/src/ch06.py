@@ -30,7 +30,7 @@ CELLS = [
 几百步，结论无意义，只检查代码。正文不写具体数值，数值都在代码打印的表里；最后一张总表\
 由代码根据均值差与标准误自动判定“是否有帮助”。对应的书中章节是第 6 章。
 """),
-    code(_cells.SETUP + r'''
+    _cells.setup(r'''
 import logging
 import math
 import multiprocessing as mp

@@ -32,7 +32,7 @@ pip install -e '.[torch]'      # 或者直接 pip install torch（CI 用的是 t
 
 没有装 torch 时，下面第一个代码单元会停下来并给出这条命令。对应的书中章节是第 7 章。
 """),
-    code(_cells.SETUP + r'''
+    _cells.setup(r'''
 import logging
 import time
 from pathlib import Path

@@ -32,7 +32,7 @@ CELLS = [
 
 `FAST = True`（CI）时训练只有几十步，图没有意义，只检查代码能运行。对应的书中章节是第 8 章。
 """),
-    code(_cells.SETUP + r'''
+    _cells.setup(r'''
 import inspect
 import json
 import logging
