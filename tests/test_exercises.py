@@ -208,6 +208,23 @@ def test_result_displays_in_notebooks():
     assert printed == [str(bad)]
 
 
+class UnfinishedDense(answers.MyDense):
+    """The notebook's template: forward and backward still raise."""
+
+    def forward(self, x):
+        raise NotImplementedError
+
+    def backward(self, dy, cache):
+        raise NotImplementedError
+
+
+def test_unfinished_exercise_report_reads_cleanly_on_the_page():
+    html = check("dense", UnfinishedDense)._repr_html_()
+    assert "<code>raise NotImplementedError</code>" in html and "`" not in html  # code, not raw backticks
+    assert "提示：还没有实现：" not in html and "提示：这一步还没有实现。" in html  # one colon, not two
+    assert "white-space:nowrap'>" + MARKS[FAIL] in html  # the status mark never wraps
+
+
 def test_checks_are_deterministic():
     a = str(check("sigmoid", answers.SigmoidDerivativeIsS))
     b = str(check("sigmoid", answers.SigmoidDerivativeIsS))

@@ -9,6 +9,7 @@ into a failed row, so ``check(...)`` never raises in a notebook.
 from __future__ import annotations
 
 import html
+import re
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ NOT_IMPLEMENTED = "尚未实现"
 NOT_DONE = "尚未完成"
 
 #: hint shown once, for the first check that meets an unfinished ``# TODO``
-TODO_HINT = "还没有实现：把每个 # TODO 下面的 `raise NotImplementedError` 换成你的代码，然后重新运行这个单元格。"
+TODO_HINT = "这一步还没有实现。把每个 # TODO 下面的 `raise NotImplementedError` 换成你的代码，然后重新运行这个单元格。"
 
 
 @dataclass
@@ -129,9 +130,9 @@ class ExerciseResult:
         colour = {PASS: "#1a7f37", FAIL: "#cf222e", SKIP: "#6e7781"}
         cells = []
         for r, detail, hint in self._display():
-            hint = f"<br><i>提示：{html.escape(hint)}</i>" if hint else ""
+            hint = f"<br><i>提示：{_code_spans(html.escape(hint))}</i>" if hint else ""
             cells.append(
-                f"<tr><td style='color:{colour[r.status]};font-weight:bold'>{MARKS[r.status]}</td>"
+                f"<tr><td style='color:{colour[r.status]};font-weight:bold;white-space:nowrap'>{MARKS[r.status]}</td>"
                 f"<td style='text-align:left'>{html.escape(r.name)}</td>"
                 f"<td style='text-align:left'>{html.escape(detail)}{hint}</td></tr>"
             )
@@ -489,3 +490,8 @@ def run_property(strategy, prop: Callable, describe_example: Callable, explain: 
 
 def dtype_name(dtype) -> str:
     return np.dtype(dtype).name
+
+
+def _code_spans(escaped: str) -> str:
+    """Backtick spans of already escaped text as ``<code>`` elements (hints quote code in backticks)."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped)
