@@ -70,6 +70,10 @@ VARIANTS = [
             "of the steps",
             {**LABEL_SMOOTHING, **OFF, **AUGMENT, "ema": 0.999, "lr": 4e-4, "g_lr": 8e-4, "lr_decay": "linear",
              "lr_decay_start": 0.8}),
+    Variant("+dropout+translate+ema lr x2 ema 0.9995",
+            "+dropout+translate+ema lr x2 with a slower moving average of G (decay 0.9995, about the last 2,000 "
+            "steps instead of 1,000)",
+            {**LABEL_SMOOTHING, **OFF, **AUGMENT, "ema": 0.9995, "lr": 4e-4, "g_lr": 8e-4}),
     Variant("+dropout+translate+ema late decay",
             "+dropout+translate+ema with the learning rates decaying linearly to 0 over the last 20 % of the steps",
             {**LABEL_SMOOTHING, **OFF, **AUGMENT, "ema": 0.999, "lr_decay": "linear", "lr_decay_start": 0.8}),

@@ -58,3 +58,12 @@ def test_code_and_maths_are_never_changed():
     p = paragraph(nodes.Text("公式\n"), nodes.math("", "a\n中\n文"), nodes.Text("\n之后"))
     ext.join_lines(p)
     assert p.children[1].astext() == "a\n中\n文"
+
+
+def test_a_number_and_its_percent_sign_never_part():
+    from docutils import nodes
+
+    ext = extension()
+    p = paragraph(nodes.Text("高质量比例是 86 %–91 %，PacGAN 是 95 %"), nodes.literal("", "5 %"))
+    ext.keep_units(p)
+    assert p.astext() == "高质量比例是 86\u202f%–91\u202f%，PacGAN 是 95\u202f%5 %"  # code untouched

@@ -7,6 +7,8 @@ this removes a newline inside running text when the characters on both sides of 
 CJK characters or full-width punctuation, including across inline markup (a newline right
 after ``**粗体**`` looks at the bold text's last character).  A newline next to Latin
 text, code or maths stays a space, which is the usual spacing between Chinese and them.
+A number and its unit stay on one line: the space in "95 %" becomes a narrow
+no-break space (U+202F), which a browser never breaks ("95 / %" split over two lines).
 Code, literals and maths are never changed.
 """
 
@@ -20,6 +22,8 @@ from sphinx.application import Sphinx
 # CJK ideographs, CJK and full-width punctuation, and the quotes, dashes and ellipsis
 # that Chinese text uses.
 _CJK = re.compile(r"[\u2014\u2018-\u201d\u2026\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
+# A digit, a plain space, then a percent or per-mille sign.
+_NUMBER_UNIT = re.compile(r"(?<=\d) (?=[%‰])")
 _VERBATIM = (nodes.literal_block, nodes.literal, nodes.math, nodes.math_block, nodes.raw, nodes.comment,
              nodes.doctest_block)
 
@@ -34,6 +38,16 @@ def _verbatim(node: nodes.Node) -> bool:
 
 def _is_cjk(ch: str) -> bool:
     return bool(ch) and _CJK.match(ch) is not None
+
+
+def keep_units(block: nodes.TextElement) -> None:
+    """Narrow no-break spaces between numbers and ``%`` in one paragraph-like element."""
+    for text in list(block.findall(nodes.Text)):
+        if _verbatim(text.parent):
+            continue
+        kept = _NUMBER_UNIT.sub("\u202f", str(text))
+        if kept != str(text):
+            replace_node(text, nodes.Text(kept))
 
 
 def join_lines(block: nodes.TextElement) -> None:
@@ -77,6 +91,7 @@ def process(app: Sphinx, doctree: nodes.document) -> None:
         if isinstance(block, nodes.Inline) or isinstance(block, _VERBATIM):
             continue
         join_lines(block)
+        keep_units(block)
 
 
 def setup(app: Sphinx) -> dict:
