@@ -57,3 +57,19 @@ def test_eval_bad_input(args, words):
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1 and words in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_eval_mnist5k_reports_both_judges(tmp_path):
+    run_dir = tmp_path / "mnist"
+    done = minigan("train", "--steps", "20", "--out", str(run_dir), "--quiet")
+    assert done.returncode == 0, done.stderr
+    done = minigan("eval", "--checkpoint", str(run_dir), "-n", "300", "--quick", "--json", timeout=900)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    first, second = result["class_scores"], result["strided_judge"]
+    assert "pooled" in result["classifier"] and result["classifier_accuracy"] >= 0.96
+    assert second["classifier_accuracy"] >= 0.96
+    # Twenty steps make blobs: both judges put them far from the held-out digits, each in
+    # its own feature space (the two distances differ).
+    assert first["frechet"] > 50 and second["frechet"] > 50 and first["frechet"] != second["frechet"]
+    assert sum(second["histogram"]) == 300
