@@ -28,7 +28,8 @@ An --out directory that already holds a run is refused: continue it with --resum
 total), --sample-every, --checkpoint-every, --data-dir, --engine and --device may be given
 with it (or values equal to the run's own).  A run resumes on the engine it last ran on
 unless --engine says otherwise.
-exit codes: 0 done, 2 bad input, 3 loss became NaN/inf, 130 interrupted (checkpoint saved)
+exit codes: 0 done, 2 bad input, 3 loss became NaN/inf, 4 a file could not be written (disk full,
+  read-only, quota; the last checkpoint is intact), 130 interrupted (checkpoint saved)
 """
 
 
@@ -153,7 +154,7 @@ CONFIG_OPTIONS = ("dataset", "n", "data_dir", "epochs", "steps", "batch_size", "
 
 
 def run(args) -> int:
-    from ..train import PRESETS, TrainingDiverged, config_from_preset, resume, train
+    from ..train import PRESETS, OutputNotWritten, TrainingDiverged, config_from_preset, resume, train
 
     given = {k: getattr(args, k) for k in CONFIG_OPTIONS if getattr(args, k) is not None}
     if args.viewer_frames is not None and args.viewer_frames < 2:
@@ -175,9 +176,9 @@ def run(args) -> int:
         else:
             result = train(config_from_preset(args.preset, **given), args.out, progress=progress,
                            viewer=args.viewer, viewer_frames=args.viewer_frames)
-    except TrainingDiverged as exc:
+    except (TrainingDiverged, OutputNotWritten) as exc:
         print(f"minigan: error: {exc}", file=sys.stderr)
-        return TrainingDiverged.exit_code
+        return exc.exit_code
     wall = time.perf_counter() - start
     where = result.out_dir
     if result.status == "interrupted":

@@ -67,6 +67,7 @@ from .config import (
     PRESETS,
     REMEDIES_OFF,
     TrainConfig,
+    OutputNotWritten,
     TrainingDiverged,
     config_from_preset,
     data_info,
@@ -83,6 +84,7 @@ from .trainer import Trainer
 __all__ = [
     "CHECKPOINT_NAME", "DEFAULT_STEPS_IMAGES", "DEFAULT_STEPS_TOY", "METRIC_COLUMNS", "N_GRID", "N_POINTS",
     "IMAGE_RECIPE", "OPTIMIZERS", "PRESETS", "REMEDIES_OFF", "Run", "RunResult", "TrainConfig", "Trainer",
+    "OutputNotWritten",
     "TrainingDiverged",
     "build_networks", "check_new_run_dir", "config_from_preset", "data_info", "dataset_kind", "default_out_dir",
     "discriminator_probability", "list_frames", "load_dataset", "load_networks", "make_noise", "make_writable_dir",

@@ -65,6 +65,13 @@ class TrainingDiverged(MiniganError):
     exit_code = 3
 
 
+class OutputNotWritten(MiniganError):
+    """A run's file could not be written (disk full, read-only directory, quota); the run
+    stopped with its last checkpoint intact (exit code 4)."""
+
+    exit_code = 4
+
+
 
 @dataclass
 class TrainConfig:

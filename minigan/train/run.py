@@ -3,6 +3,7 @@ pictures (:class:`Run`), and the entry points :func:`train` and :func:`resume`."
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import json
@@ -24,6 +25,7 @@ from .config import (
     CHECKPOINT_MIN_S,
     CHECKPOINT_NAME,
     METRIC_COLUMNS,
+    OutputNotWritten,
     TrainConfig,
     TrainingDiverged,
     data_info,
@@ -113,22 +115,46 @@ class Run:
             "total_steps": t.total_steps,
         }
 
+    @contextlib.contextmanager
+    def writing(self, path: Path):
+        """Turn an ``OSError`` while writing ``path`` (disk full, read-only directory,
+        quota) into :class:`OutputNotWritten`: one line naming the file and what is intact."""
+        try:
+            yield
+        except OSError as exc:
+            raise OutputNotWritten(self.write_failure(path, exc)) from None
+
+    def write_failure(self, path: Path, exc: OSError) -> str:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        checkpoint = self.out / CHECKPOINT_NAME
+        if self.last_checkpoint_step is not None and checkpoint.exists():
+            kept = (f"the checkpoint of step {self.last_checkpoint_step} ({checkpoint}) is intact; free space "
+                    f"and continue with: minigan train --resume {self.out}")
+        else:
+            kept = "no checkpoint was written yet; free space and start again"
+        return f"could not write {path}: {reason}; {kept}"
+
     def save_checkpoint(self) -> None:
         # The viewer's frames first: a crash between the two files leaves frames beyond the
         # checkpoint, which a resume drops, never a gap.
         if self.recorder is not None and len(self.recorder) != self.viewer_saved:
-            self.recorder.save(self.out / VIEWER_NAME)
+            with self.writing(self.out / VIEWER_NAME):
+                self.recorder.save(self.out / VIEWER_NAME)
             self.viewer_saved = len(self.recorder)
-        ckpt.save(self.out / CHECKPOINT_NAME, self.trainer.state_arrays(), config=self.config_json())
+        with self.writing(self.out / CHECKPOINT_NAME):  # atomic: a failed write leaves the old one
+            ckpt.save(self.out / CHECKPOINT_NAME, self.trainer.state_arrays(), config=self.config_json())
         self.last_checkpoint_step = self.trainer.step
         self.last_checkpoint_time = time.perf_counter()
 
     def picture(self, name: str, title: str) -> None:
         path = self.out / "samples" / name
-        if self.trainer.picture(path, title) is not None:
+        with self.writing(path):
+            drawn = self.trainer.picture(path, title)
+        if drawn is not None:
             import shutil
 
-            shutil.copyfile(path, self.out / "samples.png")
+            with self.writing(self.out / "samples.png"):
+                shutil.copyfile(path, self.out / "samples.png")
 
     def epoch_picture(self) -> None:
         t = self.trainer
@@ -151,18 +177,20 @@ class Run:
         t = self.trainer
         if t.metrics["step"]:
             cfg = t.config
-            viz.plot_losses({c: np.asarray(v) for c, v in t.metrics.items()}, self.out / "losses.png",
-                            title=f"{t.dataset.name}: losses (dotted: equilibrium for real label {cfg.real_label:g})",
-                            real_label=cfg.real_label, loss=cfg.loss)
+            with self.writing(self.out / "losses.png"):
+                viz.plot_losses({c: np.asarray(v) for c, v in t.metrics.items()}, self.out / "losses.png",
+                                title=f"{t.dataset.name}: losses (dotted: equilibrium for real label "
+                                      f"{cfg.real_label:g})", real_label=cfg.real_label, loss=cfg.loss)
         frames = list_frames(self.out / "samples", t.spe)
         frames = [f for f in frames if f[0] <= t.step]
         if frames:
-            viz.save_gif([f[1] for f in frames], self.out / "training.gif",
-                         captions=[f[2] for f in frames] if t.kind == "image" else None)
+            with self.writing(self.out / "training.gif"):
+                viz.save_gif([f[1] for f in frames], self.out / "training.gif",
+                             captions=[f[2] for f in frames] if t.kind == "image" else None)
         if self.recorder is not None and len(self.recorder):
             from ..viewer import write_html
 
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"), self.writing(self.out / VIEWER_HTML):
                 write_html(self.recorder, self.out / VIEWER_HTML, title=f"{t.dataset.name} ({t.config.loss} loss)",
                            max_frames=self.viewer_frames)
 
@@ -238,7 +266,7 @@ class Run:
         if self.handle_sigint and threading.current_thread() is threading.main_thread():
             previous = signal.signal(signal.SIGINT, self.stop)
         try:
-            with open(out / "metrics.csv", "a", newline="") as f:
+            with self.writing(out / "metrics.csv"), open(out / "metrics.csv", "a", newline="") as f:
                 try:
                     status = self.loop(f)
                 except TrainingDiverged:
@@ -305,8 +333,10 @@ def train(config: TrainConfig, out_dir: str | os.PathLike | None = None, *, prog
     make_writable_dir(out)
     run = Run(trainer, out, progress=progress, handle_sigint=handle_sigint,
               recorder=_recorder(trainer, out, viewer, resuming=False), viewer_frames=viewer_frames)
-    ckpt.atomic_write_bytes(out / "config.json", (json.dumps(run.config_json(), indent=2) + "\n").encode())
-    write_metrics_csv(out / "metrics.csv", trainer.metrics)
+    with run.writing(out / "config.json"):
+        ckpt.atomic_write_bytes(out / "config.json", (json.dumps(run.config_json(), indent=2) + "\n").encode())
+    with run.writing(out / "metrics.csv"):
+        write_metrics_csv(out / "metrics.csv", trainer.metrics)
     return run.run()
 
 
@@ -386,8 +416,10 @@ def resume(run_dir: str | os.PathLike, *, progress="auto", handle_sigint: bool =
     run = Run(trainer, out, progress=progress, handle_sigint=handle_sigint,
               recorder=_recorder(trainer, out, viewer, resuming=True), viewer_frames=viewer_frames)
     run.last_checkpoint_step = trainer.step
-    ckpt.atomic_write_bytes(out / "config.json", (json.dumps(run.config_json(), indent=2) + "\n").encode())
-    write_metrics_csv(out / "metrics.csv", trainer.metrics)
+    with run.writing(out / "config.json"):
+        ckpt.atomic_write_bytes(out / "config.json", (json.dumps(run.config_json(), indent=2) + "\n").encode())
+    with run.writing(out / "metrics.csv"):
+        write_metrics_csv(out / "metrics.csv", trainer.metrics)
     if trainer.step == trainer.total_steps:
         run.finish_pictures()
         return RunResult(out, "already_done", trainer.step, trainer.total_steps, trainer.spe, 0.0, None)
