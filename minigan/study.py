@@ -349,18 +349,26 @@ def curve_means(runs: list[dict]) -> list[tuple[int, float, float, float | None]
 
 def curve_rows(results: dict[str, list[dict]], default_steps: int | None, points: int = 8) -> list[str]:
     """Markdown lines: both judges' mean distances at about ``points`` steps of each
-    recipe's curve, always including ``default_steps`` and the last step."""
-    lines = ["Both judges along the way (mean over seeds; **bold**: the default length):", "",
+    recipe's curve, always including the last step and the scorings on either side of
+    ``default_steps`` (marked in bold)."""
+    lines = [f"Both judges along the way (mean over seeds; **bold**: the scorings next to the default length, "
+             f"{default_steps:,} steps):" if default_steps else "Both judges along the way (mean over seeds):", "",
              "| recipe | step | seconds | Fréchet (pooled judge) | Fréchet (strided judge) |", "|---|---|---|---|---|"]
     for name, runs in results.items():
         curve = curve_means(runs)
         if not curve:
             continue
         stride = max(len(curve) // points, 1)
-        keep = {c[0] for c in curve[stride - 1::stride]} | {curve[-1][0]} | ({default_steps} if default_steps else set())
+        keep = {c[0] for c in curve[stride - 1::stride]} | {curve[-1][0]}
+        near = set()
+        if default_steps:
+            below = [c[0] for c in curve if c[0] <= default_steps]
+            above = [c[0] for c in curve if c[0] >= default_steps]
+            near = {below[-1]} if below else set()
+            near |= {above[0]} if above else set()
         for step, sec, fd, fd2 in curve:
-            if step in keep:
-                mark = "**" if step == default_steps else ""
+            if step in keep or step in near:
+                mark = "**" if step in near else ""
                 second = "—" if fd2 is None else f"{fd2:.1f}"
                 lines.append(f"| {name} | {mark}{step:,}{mark} | {sec:.0f} | {fd:.1f} | {second} |")
     return lines
