@@ -1,4 +1,6 @@
-"""Shared test settings: headless matplotlib, a CI hypothesis profile, small helpers."""
+"""Shared test settings: headless matplotlib, a CI hypothesis profile, small helpers, and
+the fast selection: tests marked ``slow`` (notebooks, the book in a browser, training the
+judges, long end-to-end runs) run only with ``--run-slow`` or in CI (``CI`` set)."""
 
 import os
 
@@ -14,6 +16,19 @@ settings.register_profile("stress", max_examples=1000, deadline=None, suppress_h
 settings.register_profile("dev", max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
+
+def pytest_addoption(parser):
+    parser.addoption("--run-slow", action="store_true",
+                     help="also run the tests marked slow (CI, with CI set, always runs them)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("CI") or config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: python -m pytest --run-slow runs it (CI always does)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
 
 
 def require(module: str, why: str):
