@@ -23,6 +23,9 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+# Building the book takes about a minute, and the browser checks need Chromium.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
 IN_CI = bool(os.environ.get("CI"))

@@ -69,6 +69,22 @@ def test_markdown_edit_keeps_code_cells_and_outputs(build_module, tmp_path):
     assert [c.get("outputs") for c in after["cells"]] == [c.get("outputs") for c in before["cells"]]
 
 
+def test_display_tags_are_copied_but_a_run_tag_is_a_code_change(build_module, tmp_path):
+    source = write_source(tmp_path / "ch99.py")
+    out = committed_notebook(build_module, source, tmp_path)
+    before = json.loads(out.read_text(encoding="utf-8"))
+    original = source.read_text(encoding="utf-8")
+    cell = 'code("x = 6 * 7\\nprint(x)"'
+    source.write_text(original.replace(cell + ")", cell + ', tag="hide-input")'), encoding="utf-8")
+    assert build_module.prose_only(source, tmp_path) == (out, 1)
+    after = json.loads(out.read_text(encoding="utf-8"))
+    assert after["cells"][1]["metadata"]["tags"] == ["hide-input"]  # how the book shows it
+    assert after["cells"][1]["outputs"] == before["cells"][1]["outputs"]  # outputs kept
+    source.write_text(original.replace(cell + ")", cell + ', tag="parameters")'), encoding="utf-8")
+    with pytest.raises(build_module.ProseOnlyError, match="code cell 1"):  # papermill would run it otherwise
+        build_module.prose_only(source, tmp_path)
+
+
 def test_unchanged_source_writes_nothing(build_module, tmp_path):
     source = write_source(tmp_path / "ch99.py")
     out = committed_notebook(build_module, source, tmp_path)
@@ -114,7 +130,7 @@ def test_command_line_refusal_is_one_line_and_exit_status_2(build_module, tmp_pa
 
     write_source(source, title="Only prose changed.")
     assert build_module.main(["--prose-only", "99"]) == 0
-    assert "1 markdown cell(s) updated" in capsys.readouterr().out
+    assert "1 cell(s) updated (markdown, display tags)" in capsys.readouterr().out
     text = out.read_text(encoding="utf-8")
 
     write_source(source, title="Prose and code changed.", second="print('changed')")

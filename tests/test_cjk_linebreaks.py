@@ -29,9 +29,9 @@ def paragraph(*children):
 
 
 def test_joins_chinese_lines_and_keeps_the_space_before_latin():
+    ext = extension()
     from docutils import nodes
 
-    ext = extension()
     p = paragraph(nodes.Text("本书逐节\n跟读文章，代码库\nminigan 内部"))
     ext.join_lines(p)
     assert p.astext() == "本书逐节跟读文章，代码库\nminigan 内部"
@@ -41,9 +41,9 @@ def test_the_newline_that_is_removed_is_the_one_between_chinese_characters():
     # Two Text nodes equal as strings ("\n"): the first sits after code (keep it), the
     # second between two bold Chinese words (drop it).  Replacing by equality dropped
     # the first and kept the second: "d_step()内部" and "粗 体".
+    ext = extension()
     from docutils import nodes
 
-    ext = extension()
     p = paragraph(nodes.literal("", "d_step()"), nodes.Text("\n"), nodes.strong("", "粗"), nodes.Text("\n"),
                   nodes.strong("", "体"))
     ext.join_lines(p)
@@ -52,18 +52,18 @@ def test_the_newline_that_is_removed_is_the_one_between_chinese_characters():
 
 
 def test_code_and_maths_are_never_changed():
+    ext = extension()
     from docutils import nodes
 
-    ext = extension()
     p = paragraph(nodes.Text("公式\n"), nodes.math("", "a\n中\n文"), nodes.Text("\n之后"))
     ext.join_lines(p)
     assert p.children[1].astext() == "a\n中\n文"
 
 
 def test_a_number_and_its_percent_sign_never_part():
+    ext = extension()
     from docutils import nodes
 
-    ext = extension()
     p = paragraph(nodes.Text("高质量比例是 86 %–91 %，PacGAN 是 95 %"), nodes.literal("", "5 %"))
     ext.keep_units(p)
     assert p.astext() == "高质量比例是 86\u202f%–91\u202f%，PacGAN 是 95\u202f%5 %"  # code untouched

@@ -88,6 +88,7 @@ def test_bad_train_options(tmp_path, args, fragment):
     assert list(tmp_path.iterdir()) == []  # nothing created
 
 
+@pytest.mark.slow
 def test_out_dir_holding_a_run_is_refused_untouched(workdir):
     before = snapshot(workdir / "run")
     r = minigan("train", *SMALL, "--steps", "20", "--out", "run", cwd=workdir)

@@ -23,6 +23,7 @@ def runs(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_eval_ring_reports_mode_coverage(runs):
     done = minigan("eval", "--checkpoint", str(runs["ring"]), "--json", "--quick")
     assert done.returncode == 0, done.stderr
@@ -35,6 +36,7 @@ def test_eval_ring_reports_mode_coverage(runs):
     assert "parzen" not in result and "class_scores" not in result
 
 
+@pytest.mark.slow
 def test_eval_digits_reports_image_metrics_as_a_table(runs):
     done = minigan("eval", "--checkpoint", str(runs["digits"]), "-n", "500", "--quick")
     assert done.returncode == 0, done.stderr
@@ -59,6 +61,7 @@ def test_eval_bad_input(args, words):
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_eval_mnist5k_reports_both_judges(tmp_path):
     run_dir = tmp_path / "mnist"
     done = minigan("train", "--steps", "20", "--out", str(run_dir), "--quiet")

@@ -303,6 +303,7 @@ def test_committed_notebook_outputs_show_an_unanswered_exercise(path):
         assert NOT_DONE in text and NOT_IMPLEMENTED in text, path.name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", exercise_notebooks(), ids=lambda p: p.name)
 def test_notebook_runs_headless_without_errors(path):
     why = "notebook tests need: pip install -e '.[dev]'"

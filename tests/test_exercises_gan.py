@@ -246,6 +246,7 @@ def test_minimax_notebook_shows_the_vanishing_gradient_plot():
     assert images, "the plot of the two gradients is in the committed notebook"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", GAN_NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs_headless_without_errors(path):
     why = "notebook tests need: pip install -e '.[dev]'"

@@ -87,6 +87,7 @@ def test_the_command_line_ends_in_one_line_and_exit_code_4(tmp_path):
 
 @pytest.mark.skipif(not sys.platform.startswith("linux") or os.geteuid() != 0,
                     reason="mounting a small tmpfs needs root on Linux")
+@pytest.mark.slow
 def test_a_really_full_filesystem(tmp_path):
     mount = tmp_path / f"small-{uuid.uuid4().hex[:6]}"
     mount.mkdir()

@@ -74,9 +74,10 @@ def test_strided_judge_is_right_and_sees_speckle_more_sharply(judge, strided):
 
 def test_judges_differ_in_architecture_and_file():
     pooled, strided = (build_judge(kind=k) for k in JUDGE_KINDS)
-    kinds = [type(layer).__name__ for layer in pooled.body.modules], [type(layer).__name__ for layer in strided.body.modules]
+    kinds = [[type(layer).__name__ for layer in judge.body.modules] for judge in (pooled, strided)]
     assert "MaxPool2d" in kinds[0] and "MaxPool2d" not in kinds[1]
-    assert pooled.features(np.zeros((2, 784), np.float32)).shape == strided.features(np.zeros((2, 784), np.float32)).shape
+    blank = np.zeros((2, 784), np.float32)
+    assert pooled.features(blank).shape == strided.features(blank).shape == (2, 128)
     x = load("mnist5k", "train", seed=None).x
     assert judge_path("mnist5k", x, "/c", "pooled") != judge_path("mnist5k", x, "/c", "strided")
     with pytest.raises(ValueError, match="unknown kind"):

@@ -34,6 +34,7 @@ def test_committed_notebook_has_outputs_and_no_errors(path):
     assert pictures >= 1, "a chapter notebook shows at least one picture"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_notebook_runs_in_fast_mode(path, tmp_path):
     why = "notebook tests need: pip install -e '.[dev]'"

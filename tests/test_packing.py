@@ -84,6 +84,7 @@ def test_train_with_pack_flag_and_bad_pack(tmp_path):
     assert "Traceback" not in bad.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("what", ["ring", "parzen", "scores"])
 def test_reproduce_quick_end_to_end(what, tmp_path):
     extra = ["--baseline-steps", "100"] if what == "scores" else []
@@ -125,6 +126,7 @@ def test_toy_learning_rate_schedule_holds_then_decays_geometrically():
     assert {learning_rate(k, constant) for k in range(10)} == {2e-4}
 
 
+@pytest.mark.slow
 def test_reproduce_study_and_time_quick(tmp_path):
     done = run("reproduce", "study", "--quick", "--variants", "article,all four", "--jobs", "2",
                "--out", str(tmp_path), "-q")

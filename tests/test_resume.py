@@ -132,6 +132,7 @@ TOY_ARGS = ["--dataset", "ring", "--n", "500", "--batch-size", "32", "--hidden",
             "--sample-every", "100"]
 
 
+@pytest.mark.slow
 def test_cli_resume_is_bit_identical(tmp_path):
     assert minigan("train", *TOY_ARGS, "--steps", "52", "--out", "full", "-q", cwd=tmp_path).returncode == 0
     assert minigan("train", *TOY_ARGS, "--steps", "26", "--out", "split", "-q", cwd=tmp_path).returncode == 0
@@ -153,6 +154,7 @@ BIG_ARGS = ["--dataset", "ring", "--n", "500", "--batch-size", "32", "--hidden",
             "--sample-every", "100"]
 
 
+@pytest.mark.slow
 def test_kill_9_always_leaves_a_loadable_checkpoint(tmp_path):
     rnd = random.Random(1234)
     for i in range(6):
@@ -175,6 +177,7 @@ def test_kill_9_always_leaves_a_loadable_checkpoint(tmp_path):
     assert int(ckpt.load(out / "checkpoint.npz")["loop/step"]) == step + 5
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_exits_130_and_resumes_exactly(tmp_path):
     out = tmp_path / "run"
     proc = spawn("train", *TOY_ARGS, "--steps", "100000", "--checkpoint-every", "1000000", "--out", str(out),

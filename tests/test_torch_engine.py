@@ -237,6 +237,7 @@ def test_translate_on_images_float64(tmp_path):
     assert_close_state(final(tmp_path / "pt"), final(tmp_path / "np"), 1e-10)
 
 
+@pytest.mark.slow
 def test_a_torch_run_resumes_on_either_engine(tmp_path):
     cfg = dict(SMALL, dtype="float64")
     train(TrainConfig(**cfg, steps=200), tmp_path / "ref", **quiet())
@@ -268,6 +269,7 @@ def test_float32_loss_curves_agree_statistically(tmp_path):
 CLI_SMALL = ["--dataset", "ring", "--n", "320", "--hidden", "8,8", "--z-dim", "2", "--steps", "20", "-q"]
 
 
+@pytest.mark.slow
 def test_cli_engine_export_import_sample(tmp_path):
     r = minigan("train", *CLI_SMALL, "--engine", "torch", "--device", "cpu", "--dtype", "float64", "--out", "run",
                 cwd=tmp_path)

@@ -427,6 +427,7 @@ def minigan(*args, cwd, timeout=300):
                           text=True, timeout=timeout)
 
 
+@pytest.mark.slow
 def test_cli_export_import_of_a_dcgan_run(tmp_path):
     r = minigan("train", "--dataset", "mnist5k", "--n", "128", "--arch", "dcgan", "--channels", "4", "--z-dim", "8",
                 "--batch-size", "16", "--steps", "6", "--ema", "0.9", "--dtype", "float64", "--engine", "torch",

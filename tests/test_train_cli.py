@@ -62,6 +62,7 @@ def check_checkpoint(path: Path, step: int):
         assert any(k.startswith("G/") for k in npz.files) and any(k.startswith("D/") for k in npz.files)
 
 
+@pytest.mark.slow
 def test_toy_run_end_to_end(tmp_path):
     r = minigan("train", "--dataset", "ring", "--steps", "300", "--n", "2000", "--hidden", "32,32", "--z-dim", "8",
                 "--sample-every", "2", "--out", "ring", cwd=tmp_path)
@@ -138,6 +139,7 @@ def test_one_d_run(tmp_path):
     check_gif(tmp_path / "m1" / "training.gif")
 
 
+@pytest.mark.slow
 def test_default_out_dir_is_fresh_each_time(tmp_path):
     args = ["train", "--dataset", "ring", "--steps", "3", "--n", "200", "--hidden", "8", "-q"]
     assert minigan(*args, cwd=tmp_path).returncode == 0

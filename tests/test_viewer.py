@@ -190,6 +190,7 @@ def without_times(text: str) -> str:
     return re.sub(r"\d+(\.\d+)? s\b", "T s", text)
 
 
+@pytest.mark.slow
 def test_minigan_train_writes_the_viewer_and_no_viewer_does_not(tmp_path):
     r = minigan("train", *RING, "--out", "on", cwd=tmp_path)
     assert r.returncode == 0, r.stderr

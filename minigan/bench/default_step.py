@@ -53,7 +53,7 @@ def measure_default_step(*, blocks: int = 6, block_steps: int = 200, warmup: int
         steps[f"{threads} thread{'s' if threads > 1 else ''}"] = timed
     times = alternate_blocks(steps, blocks=blocks, block_steps=block_steps, warmup=warmup, pause=pause)
     rows = []
-    for (name, seconds), threads in zip(times.items(), thread_counts):
+    for seconds, threads in zip(times.values(), thread_counts):
         ms = 1e3 * sum(seconds) / len(seconds)
         rows.append({"threads": threads, "ms": ms, "median_ms": 1e3 * sorted(seconds)[len(seconds) // 2],
                      "timed_steps": len(seconds),
