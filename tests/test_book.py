@@ -215,7 +215,8 @@ def browser():
 # Waits for the page, its images, MathJax's typesetting and fonts; then reports.
 REPORT_JS = r"""
 const done = arguments[arguments.length - 1];
-const hasMathJax = !!document.querySelector('script[src*="mathjax"]');
+// Read once the document is complete (a cold first page may run this before its head is parsed).
+let hasMathJax = false;
 function report() {
   const main = document.querySelector('main') || document.body;
   const clone = main.cloneNode(true);
@@ -237,6 +238,7 @@ function report() {
 }
 function wait() {
   if (document.readyState !== 'complete') return setTimeout(wait, 50);
+  hasMathJax = !!document.querySelector('script[src*="mathjax"]');
   if (!hasMathJax) return report();
   if (!(window.MathJax && MathJax.startup && MathJax.startup.promise)) return setTimeout(wait, 50);
   MathJax.startup.promise.then(() => document.fonts.ready).then(report, e => done({failed: String(e)}));
