@@ -43,20 +43,25 @@ def paired_direction(before: list[dict], after: list[dict], key: str) -> str | N
     return "unclear"
 
 
-def verdict(before: list[dict], after: list[dict]) -> str:
-    """One line for a table cell: what both judges say of ``after`` against ``before``."""
+def verdict(before: list[dict], after: list[dict], lang: str = "en") -> str:
+    """One line for a table cell: what both judges say of ``after`` against ``before``
+    (``lang`` "en" or "zh", :mod:`minigan.words`)."""
+    from .words import translator
+
+    t = translator(lang)
     got = {kind: paired_direction(before, after, key) for kind, key in JUDGE_KEYS.items()}
     if any(v is None for v in got.values()):
         return "—"
     pooled, strided = got["pooled"], got["strided"]
     if pooled == strided == "lower":
-        return "better (both judges)"
+        return t("better (both judges)")
     if pooled == strided == "higher":
-        return "worse (both judges)"
+        return t("worse (both judges)")
     if pooled == strided == "unclear":
-        return "no clear difference"
+        return t("no clear difference")
     if {pooled, strided} == {"lower", "higher"}:
-        return f"judges disagree (pooled {pooled}, strided {strided})"
+        return t("judges disagree (pooled {pooled}, strided {strided})", pooled=t(pooled), strided=t(strided))
     moved = "pooled" if pooled != "unclear" else "strided"
-    word = "better" if got[moved] == "lower" else "worse"
-    return f"{word} by the {moved} judge only"
+    if got[moved] == "lower":
+        return t("better by the {moved} judge only", moved=t(moved))
+    return t("worse by the {moved} judge only", moved=t(moved))

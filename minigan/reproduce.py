@@ -37,6 +37,7 @@ import numpy as np
 from .metrics import SIGMAS, class_scores, detection_accuracy, memorisation, mode_coverage, parzen_evaluate
 from .metrics.evaluate import to_unit_interval
 from .schedule import lr_factor
+from .words import provenance, translator
 
 #: PacGAN Table 1 (mean +- standard error over 10 trials): modes, HQ %, reverse KL.
 PAPER_ROWS = {
@@ -120,31 +121,34 @@ def toy_run(dataset: str, pack: int, seed: int, settings: ToySettings, picture: 
             "reverse_kl": coverage.reverse_kl, "seconds": seconds}
 
 
-def toy_table(dataset: str, results: list[dict], settings: ToySettings, seeds: int) -> str:
-    """Markdown table: the paper's rows, then minigan's (mean ± standard error over seeds)."""
+def toy_table(dataset: str, results: list[dict], settings: ToySettings, seeds: int, lang: str = "en") -> str:
+    """Markdown table: the paper's rows, then minigan's (mean ± standard error over seeds);
+    ``lang`` "en" or "zh" (:mod:`minigan.words`)."""
+    t = translator(lang)
     total = {"ring": 8, "grid": 25}[dataset]
-    lines = [
-        f"| method | modes (of {total}) | high quality % | reverse KL | source |",
-        "|---|---|---|---|---|",
-    ]
+    lines = [t("| method | modes (of {total}) | high quality % | reverse KL | source |", total=total),
+             "|---|---|---|---|---|"]
     for name, modes, hq, kl in PAPER_ROWS[dataset]:
-        lines.append(f"| {name} | {modes} | {hq} | {kl} | PacGAN Table 1 (10 trials) |")
+        lines.append(f"| {name} | {modes} | {hq} | {kl} | {t('PacGAN Table 1 (10 trials)')} |")
     for pack in sorted({r["pack"] for r in results}):
         rows = [r for r in results if r["pack"] == pack]
         m, hq, kl = (mean_se([r[k] for r in rows]) for k in ("modes", "high_quality", "reverse_kl"))
-        label = "minigan GAN" if pack == 1 else f"minigan pack {pack}"
-        all_modes = sum(r["modes"] == total for r in rows)
+        label = t("minigan GAN") if pack == 1 else t("minigan pack {pack}", pack=pack)
+        seeds_note = t("{seeds} seeds, all {total} modes in {all_modes}", seeds=len(rows), total=total,
+                       all_modes=sum(r["modes"] == total for r in rows))
         lines.append(f"| {label} | {m[0]:.1f} ± {m[1]:.1f} | {100 * hq[0]:.1f} ± {100 * hq[1]:.1f} | "
-                     f"{kl[0]:.2f} ± {kl[1]:.2f} | {len(rows)} seeds, all {total} modes in {all_modes} |")
+                     f"{kl[0]:.2f} ± {kl[1]:.2f} | {seeds_note} |")
     lines.append("")
-    decay = (f", decaying geometrically to {settings.lr_end:g} over the last {1 - settings.decay_start:.0%} "
-             "of the steps" if settings.lr_end != settings.lr else "")
-    lines.append(f"minigan rows: the article's networks (hidden 128 x 3, leaky ReLU), non-saturating loss, "
-                 f"Adam lr {settings.lr:g}{decay} (both networks), beta1 {settings.beta1}, "
-                 f"batch {settings.batch_size}, "
-                 f"{settings.steps:,} steps on {settings.n_train:,} fixed samples, {settings.n_eval:,} samples "
-                 f"evaluated; {seeds} seeds per row; reverse KL = KL(histogram of high-quality samples over "
-                 f"modes || uniform).")
+    decay = (t(", decaying geometrically to {lr_end} over the last {fraction} of the steps",
+               lr_end=f"{settings.lr_end:g}", fraction=f"{1 - settings.decay_start:.0%}")
+             if settings.lr_end != settings.lr else "")
+    lines.append(t("minigan rows: the article's networks (hidden 128 x 3, leaky ReLU), non-saturating loss, Adam lr "
+                   "{lr}{decay} (both networks), beta1 {beta1}, batch {batch}, {steps} steps on {n_train} fixed "
+                   "samples, {n_eval} samples evaluated; {seeds} seeds per row; reverse KL = KL(histogram of "
+                   "high-quality samples over modes || uniform).",
+                   lr=f"{settings.lr:g}", decay=decay, beta1=settings.beta1, batch=settings.batch_size,
+                   steps=f"{settings.steps:,}", n_train=f"{settings.n_train:,}", n_eval=f"{settings.n_eval:,}",
+                   seeds=seeds))
     return "\n".join(lines)
 
 
@@ -185,17 +189,19 @@ def parzen_rows(samples: np.ndarray, train: np.ndarray, validation: np.ndarray, 
     return rows
 
 
-def parzen_table(rows: list[dict], dataset: str, n_test: int) -> str:
-    lines = ["| model | log-likelihood (nats) | sigma | source |", "|---|---|---|---|"]
+def parzen_table(rows: list[dict], dataset: str, n_test: int, lang: str = "en") -> str:
+    t = translator(lang)
+    lines = [t("| model | log-likelihood (nats) | sigma | source |"), "|---|---|---|---|"]
     for name, value in PARZEN_PAPER_ROWS:
-        lines.append(f"| {name} | {value} | | Goodfellow et al. 2014, Table 1 (full MNIST test set) |")
+        lines.append(f"| {name} | {value} | | {t('Goodfellow et al. 2014, Table 1 (full MNIST test set)')} |")
     for r in rows:
-        lines.append(f"| {r['model']} | {r['mean']:.0f} ± {r['stderr']:.0f} | {r['sigma']:.3f} | "
-                     f"minigan, {dataset} ({n_test} test images) |")
+        lines.append(f"| {t(r['model'])} | {r['mean']:.0f} ± {r['stderr']:.0f} | {r['sigma']:.3f} | "
+                     f"{t('minigan, {dataset} ({n_test} test images)', dataset=dataset, n_test=n_test)} |")
     lines.append("")
-    lines.append(f"minigan rows: Parzen window on {dataset} with sigma from logspace(-1, 0, 10) chosen on the "
-                 f"validation images and the mean ± standard error over the {n_test} test images; pixels in "
-                 "[0, 1].  Not the paper's test set: compare minigan's rows with each other, not with the paper's.")
+    lines.append(t("minigan rows: Parzen window on {dataset} with sigma from logspace(-1, 0, 10) chosen on the "
+                   "validation images and the mean ± standard error over the {n_test} test images; pixels in "
+                   "[0, 1].  Not the paper's test set: compare minigan's rows with each other, not with the "
+                   "paper's.", dataset=dataset, n_test=n_test))
     return "\n".join(lines)
 
 
@@ -210,6 +216,15 @@ SCORE_COLUMNS = [
     ("near_copy_percent", "near copies %", "{:.1f}"),
     ("detection_accuracy", "detector accuracy (0.5 = indistinguishable)", "{:.3f}"),
 ]
+#: The model names of the ``scores`` table (keys of its rows).
+SCORES_MODEL = "minigan GAN (default recipe)"
+SCORES_REFERENCE = "held-out real digits (reference)"
+
+
+def baseline_label(variant: str | None, steps: int, lang: str = "en") -> str:
+    """The name of the ``scores`` table's "before" row."""
+    t = translator(lang)
+    return t("{variant}, {steps} steps (before)", variant=variant or t("default recipe"), steps=f"{steps:,}")
 
 
 def score_row(images: np.ndarray, judges: dict, train: np.ndarray, test: np.ndarray, seed: int) -> dict:
@@ -254,30 +269,44 @@ def default_recipe_scores(dataset: str, seed: int, steps: int | None, n: int, op
             for k, v in rows.items()}
 
 
+def scores_model_name(model: str, lang: str = "en") -> str:
+    """A ``scores`` row's model name in ``lang`` (the rows are keyed by the English names)."""
+    import re
+
+    before = re.fullmatch(r"(.*), ([\d,]+) steps \(before\)", model)
+    if before:
+        variant = None if before.group(1) == "default recipe" else before.group(1)
+        return baseline_label(variant, int(before.group(2).replace(",", "")), lang)
+    return translator(lang)(model)
+
+
 def scores_table(rows: dict[str, list[dict]], dataset: str, n: int, judges: dict,
-                 baseline: str | None = None) -> str:
+                 baseline: str | None = None, lang: str = "en") -> str:
     """Markdown: one line per model, each cell mean ± standard error over its runs, then
     the first model's runs seed by seed (beside ``baseline``'s, a key of ``rows``, with
-    what both judges make of the change; ``judges``: accuracy per judge kind)."""
+    what both judges make of the change; ``judges``: accuracy per judge kind); ``lang``
+    "en" or "zh" (:mod:`minigan.words`)."""
     from .agreement import verdict
 
-    lines = ["| model | " + " | ".join(h for _, h, _ in SCORE_COLUMNS) + " | runs |",
+    t = translator(lang)
+    lines = [f"| {t('model')} | " + " | ".join(t(h) for _, h, _ in SCORE_COLUMNS) + f" | {t('runs')} |",
              "|---" * (len(SCORE_COLUMNS) + 2) + "|"]
     for model, runs in rows.items():
         cells = []
         for key, _, fmt in SCORE_COLUMNS:
             m, se = mean_se([r[key] for r in runs])
             cells.append(f"{fmt.format(m)} ± {fmt.format(se)}")
-        lines.append(f"| {model} | " + " | ".join(cells) + f" | {len(runs)} |")
+        lines.append(f"| {scores_model_name(model, lang)} | " + " | ".join(cells) + f" | {len(runs)} |")
     lines.append("")
     model, runs = next(iter(rows.items()))
     good = sum(r["classes_covered"] == 10 and r["kl_to_uniform"] <= 0.03 for r in runs)
-    lines.append(f"{model}, seed by seed ({good} of {len(runs)} with all 10 classes and class KL <= 0.03):")
+    lines.append(t("{model}, seed by seed ({good} of {n} with all 10 classes and class KL <= 0.03):",
+                   model=scores_model_name(model, lang), good=good, n=len(runs)))
     lines.append("")
     before = {r["seed"]: r for r in rows.get(baseline, [])} if baseline else {}
-    extra = " | Fréchet before (pooled) | Fréchet before (strided) | both lower" if before else ""
-    lines.append("| seed | classes covered | class KL | Fréchet (pooled judge) | Fréchet (strided judge) | "
-                 f"detector accuracy{extra} |")
+    extra = t(" | Fréchet before (pooled) | Fréchet before (strided) | both lower") if before else ""
+    lines.append(t("| seed | classes covered | class KL | Fréchet (pooled judge) | Fréchet (strided judge) | "
+                   "detector accuracy") + extra + " |")
     lines.append("|---" * (6 + (3 if before else 0)) + "|")
     for r in runs:
         cells = (f"| {r['seed']} | {r['classes_covered']} | {r['kl_to_uniform']:.3f} | {r['frechet']:.1f} | "
@@ -285,31 +314,36 @@ def scores_table(rows: dict[str, list[dict]], dataset: str, n: int, judges: dict
         b = before.get(r["seed"])
         if b is not None:
             both = r["frechet"] < b["frechet"] and r["frechet_strided"] < b["frechet_strided"]
-            cells += f" | {b['frechet']:.1f} | {b['frechet_strided']:.1f} | {'yes' if both else 'no'}"
+            cells += f" | {b['frechet']:.1f} | {b['frechet_strided']:.1f} | {t('yes') if both else t('no')}"
         elif before:
             cells += " | — | — | —"
         lines.append(cells + " |")
     if before:
         lines.append("")
-        lines.append(f"Against {baseline}, over the shared seeds: {verdict(rows[baseline], runs)} "
-                     "(paired, mean difference beyond two standard errors, `minigan.agreement`).")
+        lines.append(t("Against {baseline}, over the shared seeds: {verdict} (paired, mean difference beyond two "
+                       "standard errors, `minigan.agreement`).", baseline=scores_model_name(baseline, lang),
+                       verdict=verdict(rows[baseline], runs, lang)))
     lines.append("")
-    lines.append(f"{n} images per row and run, judged against the {n} {dataset} test digits.  Two judges "
-                 f"(convolutional digit classifiers on minigan's engine, `minigan.metrics.judge`): the pooled judge "
-                 f"(max pooling, {100 * judges['pooled']:.1f} % right on the 1,000 held-out digits) gives the "
-                 "class histogram, the confidence score exp(E KL(p(y|x) || p(y))) and the Fréchet distance of its "
-                 "128 penultimate features; the strided judge (strided convolutions, no pooling, "
-                 f"{100 * judges['strided']:.1f} % right) a second Fréchet distance.  On 500 images a Fréchet "
-                 "distance reads higher than on the study's 5,000.  Near copies are images closer to a training "
-                 "digit than 99 % of test digits are; the detector is a fresh 784-64-2 MLP trained on half of "
-                 "the images and half of the test digits, accuracy on the other halves.  Comparable only within "
-                 "minigan.")
+    lines.append(t("{n} images per row and run, judged against the {n} {dataset} test digits.  Two judges "
+                   "(convolutional digit classifiers on minigan's engine, `minigan.metrics.judge`): the pooled judge "
+                   "(max pooling, {pooled} % right on the 1,000 held-out digits) gives the class histogram, the "
+                   "confidence score exp(E KL(p(y|x) || p(y))) and the Fréchet distance of its 128 penultimate "
+                   "features; the strided judge (strided convolutions, no pooling, {strided} % right) a second "
+                   "Fréchet distance.  On 500 images a Fréchet distance reads higher than on the study's 5,000.  "
+                   "Near copies are images closer to a training digit than 99 % of test digits are; the detector "
+                   "is a fresh 784-64-2 MLP trained on half of the images and half of the test digits, accuracy on "
+                   "the other halves.  Comparable only within minigan.", n=n, dataset=dataset,
+                   pooled=f"{100 * judges['pooled']:.1f}", strided=f"{100 * judges['strided']:.1f}"))
     return "\n".join(lines)
 
 
-def write_results(out_dir: Path, name: str, table: str, raw) -> Path:
+def write_results(out_dir: Path, name: str, header: str, tables: dict[str, str], raw) -> Path:
+    """Write ``<name>.json`` (``raw``), ``<name>.md`` (the English table) and, for every
+    other language ``lang`` in ``tables``, ``<name>.<lang>.md``, each after ``header``;
+    returns the English table's path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / f"{name}.json").write_text(json.dumps(raw, indent=2) + "\n", encoding="utf-8")
-    path = out_dir / f"{name}.md"
-    path.write_text(table + "\n", encoding="utf-8")
-    return path
+    for lang, table in tables.items():
+        suffix = ".md" if lang == "en" else f".{lang}.md"
+        (out_dir / f"{name}{suffix}").write_text(provenance(header, lang) + table + "\n", encoding="utf-8")
+    return out_dir / f"{name}.md"

@@ -116,34 +116,43 @@ def run_structure(rows: list[str], seeds: list[int], workers: int, say, picture_
     return {"step_seconds": step_s, "budgets": budget, "runs": runs}
 
 
-def structure_table(result: dict, judges: dict) -> str:
+def structure_table(result: dict, judges: dict, lang: str = "en") -> str:
     """Markdown: for each budget, one row per architecture, mean ± standard error, both
-    judges (``judges`` from :func:`minigan.study.judges_summary`)."""
+    judges (``judges`` from :func:`minigan.study.judges_summary`); ``lang`` "en" or "zh"
+    (:mod:`minigan.words`)."""
     from .study import judges_sentence
+    from .words import gap, item, translator
 
+    t = translator(lang)
+    two_judges = any(r.get("frechet_strided") is not None for r in result["runs"])
+    headers = ["networks", "steps", "Fréchet distance (pooled judge)", "worst seed"]
+    headers += ["Fréchet distance (strided judge)"] if two_judges else []
+    headers += ["class KL to uniform", "classes", "time per step", "seeds"]
     lines = []
     for label, seconds in result["budgets"].items():
-        lines += [f"### At the {label} run's wall time: {seconds:.0f} s of training", "",
-                  "| networks | steps | Fréchet distance (pooled judge) | worst seed | "
-                  "Fréchet distance (strided judge) | class KL to uniform | classes | time per step | seeds |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+        lines += [t("### At the {label} run's wall time: {seconds} s of training", label=t(label),
+                    seconds=f"{seconds:.0f}"), "",
+                  "| " + " | ".join(t(h) for h in headers) + " |", "|---" * len(headers) + "|"]
         for row in ROWS:
             runs = [r for r in result["runs"] if r["budget"] == label and r["row"] == row.name]
             if not runs:
                 continue
             fd, kl, cov = (mean_se([r[k] for r in runs]) for k in ("frechet", "kl_to_uniform", "classes_covered"))
-            strided = [r["frechet_strided"] for r in runs if r.get("frechet_strided") is not None]
-            fd2 = "—" if len(strided) < len(runs) else "{:.1f} ± {:.1f}".format(*mean_se(strided))
-            lines.append(f"| {row.name} | {runs[0]['steps']:,} | {fd[0]:.1f} ± {fd[1]:.1f} | "
-                         f"{max(r['frechet'] for r in runs):.1f} | {fd2} | {kl[0]:.3f} ± {kl[1]:.3f} | "
-                         f"{cov[0]:.1f} | {1e3 * result['step_seconds'][row.name]:.1f} ms | "
-                         f"{', '.join(str(r['seed']) for r in runs)} |")
+            cells = [row.name, f"{runs[0]['steps']:,}", f"{fd[0]:.1f} ± {fd[1]:.1f}",
+                     f"{max(r['frechet'] for r in runs):.1f}"]
+            if two_judges:
+                strided = [r["frechet_strided"] for r in runs if r.get("frechet_strided") is not None]
+                cells.append("—" if len(strided) < len(runs) else "{:.1f} ± {:.1f}".format(*mean_se(strided)))
+            cells += [f"{kl[0]:.3f} ± {kl[1]:.3f}", f"{cov[0]:.1f}", f"{1e3 * result['step_seconds'][row.name]:.1f} ms",
+                      ", ".join(str(r["seed"]) for r in runs)]
+            lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
-    lines.append("Networks:")
+    lines.append(t("Networks:"))
     for row in ROWS:
-        lines.append(f"- **{row.name}**: {row.description}.")
-    lines += ["", "Every run: mnist5k's 4,000 training digits, batch 64, the recipe `minigan train` uses for those "
-              "networks, one BLAS thread, two runs at a time; the number of steps is the budget divided by the "
-              "row's time per step, measured first on this machine with nothing else running.  "
-              + judges_sentence(judges, N_SAMPLES) + "  Mean ± standard error over seeds."]
+        lines.append(item(lang, row.name, t(row.description)))
+    lines += ["", t("Every run: mnist5k's 4,000 training digits, batch 64, the recipe `minigan train` uses for those "
+                    "networks, one BLAS thread, two runs at a time; the number of steps is the budget divided by the "
+                    "row's time per step, measured first on this machine with nothing else running.")
+              + gap(lang) + judges_sentence(judges if two_judges else {"pooled": judges["pooled"]}, N_SAMPLES, lang)
+              + gap(lang) + t("Mean ± standard error over seeds.")]
     return "\n".join(lines)

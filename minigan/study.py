@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .reproduce import mean_se
+from .words import full_stop, gap, item, translator
 
 #: The recipe before this study (``--preset smoothing``): one-sided label smoothing and G's rate twice D's.
 LABEL_SMOOTHING = {"real_label": 0.9, "lr": 2e-4, "g_lr": 4e-4}
@@ -217,89 +218,87 @@ def judges_summary(dataset: str = "mnist5k", log=lambda message: None) -> dict:
             for kind, (clf, acc) in load_judges(dataset, log=log).items()}
 
 
-def judges_sentence(judges: dict, n: int) -> str:
-    """How the two judges score, for the note under a table (``judges`` from :func:`judges_summary`)."""
-    p, s = judges["pooled"], judges["strided"]
-    return (f"Scores of {n:,} samples (from the moving average of G where the recipe keeps one) by two judges, "
-            f"convolutional digit classifiers on minigan's engine (`minigan.metrics.judge`): the pooled judge "
-            f"(max pooling, {100 * p['accuracy']:.1f} % right on the 1,000 held-out digits; the 4,000 real "
-            f"training digits score {p['reference']:.1f}) gives the Fréchet distance of its 128 penultimate "
-            f"features against the held-out digits, the class histogram, its KL to uniform and the classes with "
-            f"at least one sample; the strided judge (strided convolutions, no pooling, "
-            f"{100 * s['accuracy']:.1f} % right; real training digits {s['reference']:.1f}) gives a second Fréchet "
-            f"distance.  A change counts as better only where both judges' distances fall (paired over seeds, "
-            f"mean difference beyond two standard errors, `minigan.agreement`).")
+def judges_sentence(judges: dict, n: int, lang: str = "en") -> str:
+    """How the judges score, for the note under a table (``judges`` from :func:`judges_summary`;
+    a table recorded before the second judge has the pooled judge only)."""
+    t = translator(lang)
+    p = judges["pooled"]
+    if "strided" not in judges:
+        return t("Scores of {n} samples (from the moving average of G where the recipe keeps one) by the judge, a "
+                 "convolutional digit classifier on minigan's engine (`minigan.metrics.judge`, max pooling, "
+                 "{pooled_acc} % right on the 1,000 held-out digits; the 4,000 real training digits score "
+                 "{pooled_ref}): Fréchet distance of its 128 penultimate features against the held-out digits, the "
+                 "class histogram, its KL to uniform and the classes with at least one sample.", n=f"{n:,}",
+                 pooled_acc=f"{100 * p['accuracy']:.1f}", pooled_ref=f"{p['reference']:.1f}")
+    s = judges["strided"]
+    return t("Scores of {n} samples (from the moving average of G where the recipe keeps one) by two judges, "
+             "convolutional digit classifiers on minigan's engine (`minigan.metrics.judge`): the pooled judge (max "
+             "pooling, {pooled_acc} % right on the 1,000 held-out digits; the 4,000 real training digits score "
+             "{pooled_ref}) gives the Fréchet distance of its 128 penultimate features against the held-out "
+             "digits, the class histogram, its KL to uniform and the classes with at least one sample; the strided "
+             "judge (strided convolutions, no pooling, {strided_acc} % right; real training digits {strided_ref}) "
+             "gives a second Fréchet distance.  A change counts as better only where both judges' distances fall "
+             "(paired over seeds, mean difference beyond two standard errors, `minigan.agreement`).", n=f"{n:,}",
+             pooled_acc=f"{100 * p['accuracy']:.1f}", pooled_ref=f"{p['reference']:.1f}",
+             strided_acc=f"{100 * s['accuracy']:.1f}", strided_ref=f"{s['reference']:.1f}")
 
 
-def study_table(results: list[tuple[str, dict]], judges: dict, steps: int, baseline: str | None = None) -> str:
+def judges_of_raw(raw: dict) -> dict:
+    """The judges' summary of a results JSON (files written before the second judge keep
+    the pooled judge's under ``judge_accuracy`` / ``real_training_digits_frechet``)."""
+    if raw.get("judges"):
+        return raw["judges"]
+    return {"pooled": {"accuracy": raw["judge_accuracy"], "reference": raw["real_training_digits_frechet"]}}
+
+
+def study_table(results: list[tuple[str, dict]], judges: dict, steps: int, baseline: str | None = None,
+                lang: str = "en") -> str:
     """Markdown: one row per variant (in :data:`VARIANTS` order), mean ± standard error,
-    both judges, and what both judges say of each row against ``baseline`` (a variant name)."""
+    both judges, and what both judges say of each row against ``baseline`` (a variant
+    name); ``lang`` "en" or "zh" (:mod:`minigan.words`)."""
     from .agreement import verdict
 
+    t = translator(lang)
     base = [r for name, r in results if name == baseline]
-    lines = ["| recipe | Fréchet distance (pooled judge) | worst seed | Fréchet distance (strided judge) | "
-             "class KL to uniform | classes covered | seeds with FD <= 100 and KL <= 0.05 | "
-             f"against {baseline or 'the default'} | seconds | seeds |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    # Tables recorded before the second judge have neither its column nor a verdict.
+    two_judges = any(r.get("frechet_strided") is not None for _, r in results)
+    headers = [t("recipe"), t("Fréchet distance (pooled judge)"), t("worst seed")]
+    headers += [t("Fréchet distance (strided judge)")] if two_judges else []
+    headers += [t("class KL to uniform"), t("classes covered"), t("seeds with FD <= 100 and KL <= 0.05")]
+    headers += [t("against {baseline}", baseline=baseline or t("the default"))] if two_judges else []
+    headers += [t("seconds"), t("seeds")]
+    lines = ["| " + " | ".join(headers) + " |", "|---" * len(headers) + "|"]
     for v in VARIANTS:
         rows = [r for name, r in results if name == v.name]
         if not rows:
             continue
         fd, kl, cov, sec = (mean_se([r[k] for r in rows]) for k in ("frechet", "kl_to_uniform", "classes_covered",
                                                                      "seconds"))
-        strided = [r["frechet_strided"] for r in rows if r.get("frechet_strided") is not None]
-        fd2 = "—" if len(strided) < len(rows) else "{:.1f} ± {:.1f}".format(*mean_se(strided))
-        against = "(baseline)" if v.name == baseline else verdict(base, rows) if base else "—"
         good = sum(r["frechet"] <= 100 and r["kl_to_uniform"] <= 0.05 for r in rows)
-        lines.append(f"| {v.name} | {fd[0]:.1f} ± {fd[1]:.1f} | {max(r['frechet'] for r in rows):.1f} | {fd2} | "
-                     f"{kl[0]:.3f} ± {kl[1]:.3f} | {cov[0]:.1f} ± {cov[1]:.1f} | {good}/{len(rows)} | {against} | "
-                     f"{sec[0]:.0f} ± {sec[1]:.0f} | {', '.join(str(r['seed']) for r in rows)} |")
+        cells = [v.name, f"{fd[0]:.1f} ± {fd[1]:.1f}", f"{max(r['frechet'] for r in rows):.1f}"]
+        if two_judges:
+            strided = [r["frechet_strided"] for r in rows if r.get("frechet_strided") is not None]
+            cells.append("—" if len(strided) < len(rows) else "{:.1f} ± {:.1f}".format(*mean_se(strided)))
+        cells += [f"{kl[0]:.3f} ± {kl[1]:.3f}", f"{cov[0]:.1f} ± {cov[1]:.1f}", f"{good}/{len(rows)}"]
+        if two_judges:
+            cells.append(t("(baseline)") if v.name == baseline else verdict(base, rows, lang) if base else "—")
+        cells += [f"{sec[0]:.0f} ± {sec[1]:.0f}", ", ".join(str(r["seed"]) for r in rows)]
+        lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
-    lines.append("Recipes:")
+    lines.append(t("Recipes:"))
     for v in VARIANTS:
         if any(name == v.name for name, _ in results):
-            lines.append(f"- **{v.name}**: {v.description}.")
+            lines.append(item(lang, v.name, t(v.description)))
     lines.append("")
-    lines.append(f"Every run: the article's networks (hidden 128 x 3, leaky ReLU 0.2, tanh output), Adam (D 2e-4, "
-                 f"beta1 0.5), batch 64, {steps:,} steps on mnist5k's 4,000 training digits, one BLAS thread per "
-                 f"run, two runs at a time on the machine named above.  " + judges_sentence(judges, N_SAMPLES) +
-                 "  A strided distance shows as — for runs recorded before the second judge existed.  "
-                 "Mean ± standard error over seeds.")
+    lines.append(t("Every run: the article's networks (hidden 128 x 3, leaky ReLU 0.2, tanh output), Adam (D 2e-4, "
+                   "beta1 0.5), batch 64, {steps} steps on mnist5k's 4,000 training digits, one BLAS thread per "
+                   "run, two runs at a time on the machine named above.", steps=f"{steps:,}")
+                 + gap(lang) + judges_sentence(judges if two_judges else {"pooled": judges["pooled"]}, N_SAMPLES, lang)
+                 + gap(lang) + (t("A strided distance shows as — for runs recorded before the second judge existed.")
+                                + gap(lang) if two_judges and any(r.get("frechet_strided") is None for _, r in results)
+                                else "")
+                 + t("Mean ± standard error over seeds."))
     return "\n".join(lines)
-
-
-def time_to_quality(options: dict, seed: int, thresholds, max_steps: int, every: int,
-                    dataset: str = "mnist5k", n: int = 2_000) -> dict:
-    """Train ``options`` on ``seed`` and score G every ``every`` steps (``n`` samples,
-    the judge's Fréchet distance) until every threshold is reached or ``max_steps`` pass.
-
-    Returns, per threshold, the first step and the *training* seconds (scoring excluded)
-    at which the pooled judge's score was at or below it (``None`` if never), and the
-    curve: ``(step, seconds, pooled FD, strided FD)`` at every scoring.
-    """
-    from .metrics.judge import held_out
-    from .train import TrainConfig, Trainer, load_dataset
-
-    judges = judges_of(dataset)
-    held = held_out(dataset).x
-    config = TrainConfig(dataset=dataset, steps=max_steps, seed=seed, **options).validate()
-    data = load_dataset(config)
-    trainer = Trainer(config.resolve(data).validate(), data)
-    seconds, curve = 0.0, []
-    reached = {str(t): None for t in thresholds}
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        while trainer.step < max_steps and any(v is None for v in reached.values()):
-            started = time.perf_counter()
-            for _ in range(min(every, max_steps - trainer.step)):
-                trainer.train_step()
-            seconds += time.perf_counter() - started
-            scores = score_generator(trainer.G_sample, config.z_dim, judges, held, n=n, seed=seed)
-            fd = scores["frechet"]
-            curve.append((trainer.step, round(seconds, 2), fd, scores["frechet_strided"]))
-            for t in thresholds:
-                if reached[str(t)] is None and fd <= t:
-                    reached[str(t)] = {"step": trainer.step, "seconds": seconds}
-    return {"seed": seed, "reached": reached, "curve": curve}
 
 
 def _time_job(name: str, options: dict, seed: int, thresholds, max_steps: int, every: int):
@@ -307,26 +306,28 @@ def _time_job(name: str, options: dict, seed: int, thresholds, max_steps: int, e
 
 
 def time_table(results: dict[str, list[dict]], thresholds, max_steps: int, every: int, n: int,
-               default_steps: int | None = None) -> str:
+               default_steps: int | None = None, lang: str = "en") -> str:
     """Markdown: seconds and steps to each threshold of the pooled judge, then both judges'
-    distances along the way (:func:`curve_rows`), the default length marked."""
-    lines = ["| recipe | Fréchet threshold | seeds reaching it | seconds to get there | steps to get there |",
+    distances along the way (:func:`curve_rows`), the default length marked; ``lang`` "en"
+    or "zh" (:mod:`minigan.words`)."""
+    t = translator(lang)
+    lines = [t("| recipe | Fréchet threshold | seeds reaching it | seconds to get there | steps to get there |"),
              "|---|---|---|---|---|"]
     for name, runs in results.items():
-        for t in thresholds:
-            got = [r["reached"][str(t)] for r in runs if r["reached"][str(t)] is not None]
+        for threshold in thresholds:
+            got = [r["reached"][str(threshold)] for r in runs if r["reached"][str(threshold)] is not None]
             if got:
                 s, st = mean_se([g["seconds"] for g in got]), mean_se([g["step"] for g in got])
                 cells = f"{s[0]:.0f} ± {s[1]:.0f} | {st[0]:,.0f} ± {st[1]:,.0f}"
             else:
-                cells = f"not within {max_steps:,} steps | —"
-            lines.append(f"| {name} | {t:g} | {len(got)}/{len(runs)} | {cells} |")
+                cells = t("not within {max_steps} steps", max_steps=f"{max_steps:,}") + " | —"
+            lines.append(f"| {t(name)} | {threshold:g} | {len(got)}/{len(runs)} | {cells} |")
     lines.append("")
-    lines.append(f"Training time only (scoring excluded), one BLAS thread per run.  Every {every:,} steps the judge "
-                 f"scores {n:,} samples (fewer than the study's 5,000, so a somewhat higher Fréchet distance); a run "
-                 f"stops once it has reached every threshold, or after {max_steps:,} steps.  Means ± standard "
-                 "errors over the seeds that got there.")
-    lines += ["", *curve_rows(results, default_steps)]
+    lines.append(t("Training time only (scoring excluded), one BLAS thread per run.  Every {every} steps the judge "
+                   "scores {n} samples (fewer than the study's 5,000, so a somewhat higher Fréchet distance); a run "
+                   "stops once it has reached every threshold, or after {max_steps} steps.  Means ± standard errors "
+                   "over the seeds that got there.", every=f"{every:,}", n=f"{n:,}", max_steps=f"{max_steps:,}"))
+    lines += ["", *curve_rows(results, default_steps, lang=lang)]
     return "\n".join(lines)
 
 
@@ -347,13 +348,16 @@ def curve_means(runs: list[dict]) -> list[tuple[int, float, float, float | None]
     return out
 
 
-def curve_rows(results: dict[str, list[dict]], default_steps: int | None, points: int = 8) -> list[str]:
+def curve_rows(results: dict[str, list[dict]], default_steps: int | None, points: int = 8,
+               lang: str = "en") -> list[str]:
     """Markdown lines: both judges' mean distances at about ``points`` steps of each
     recipe's curve, always including the last step and the scorings on either side of
     ``default_steps`` (marked in bold)."""
-    lines = [f"Both judges along the way (mean over seeds; **bold**: the scorings next to the default length, "
-             f"{default_steps:,} steps):" if default_steps else "Both judges along the way (mean over seeds):", "",
-             "| recipe | step | seconds | Fréchet (pooled judge) | Fréchet (strided judge) |", "|---|---|---|---|---|"]
+    t = translator(lang)
+    lines = [t("Both judges along the way (mean over seeds; **bold**: the scorings next to the default length, "
+               "{steps} steps):", steps=f"{default_steps:,}") if default_steps
+             else t("Both judges along the way (mean over seeds):"), "",
+             t("| recipe | step | seconds | Fréchet (pooled judge) | Fréchet (strided judge) |"), "|---|---|---|---|---|"]
     for name, runs in results.items():
         curve = curve_means(runs)
         if not curve:
@@ -370,7 +374,7 @@ def curve_rows(results: dict[str, list[dict]], default_steps: int | None, points
             if step in keep or step in near:
                 mark = "**" if step in near else ""
                 second = "—" if fd2 is None else f"{fd2:.1f}"
-                lines.append(f"| {name} | {mark}{step:,}{mark} | {sec:.0f} | {fd:.1f} | {second} |")
+                lines.append(f"| {t(name)} | {mark}{step:,}{mark} | {sec:.0f} | {fd:.1f} | {second} |")
     return lines
 
 

@@ -64,6 +64,8 @@ DEFAULT_RESOLUTION = 48
 MIN_SPACING = 10  # steps between frames, at least (short runs get fewer frames)
 MAX_REAL_DRAWN = 800
 ARROW_FRACTION = 0.12  # the 99th percentile of |push| is drawn this fraction of the plot width
+#: Pixels per inch of the frames: 5.4 inches make 648 px, and the smallest text (7 pt) 11.7 px.
+DPI = 120
 FORMAT = "minigan-viewer"
 _RANDOM_LAYERS = (Dropout, InstanceNoise, RandomTranslate)
 
@@ -245,7 +247,7 @@ class TrainingRecorder:
         width = float(self.bounds[0, 1] - self.bounds[0, 0])
         return ARROW_FRACTION * width / ref if ref > 0 else 1.0
 
-    def animation(self, *, max_frames: int | None = None, figsize=(5.4, 4.4), dpi: int = 72, interval: int = 200,
+    def animation(self, *, max_frames: int | None = None, figsize=(5.4, 4.4), dpi: int = DPI, interval: int = 200,
                   title: str = ""):
         """A :class:`matplotlib.animation.FuncAnimation` of (at most ``max_frames``, evenly
         picked) frames, on a pyplot-free figure (nothing is shown)."""
@@ -305,7 +307,7 @@ class TrainingRecorder:
         """The animation as matplotlib's JavaScript player (an HTML fragment with a slider
         and play/step buttons; frames embedded as PNG): for ``IPython.display.HTML``."""
         anim = self.animation(max_frames=max_frames, **kw)
-        return offline_player(anim.to_jshtml(default_mode="once"))
+        return offline_player(palette_frames(anim.to_jshtml(default_mode="once")))
 
 
 def _still_canvas_class():
@@ -332,14 +334,49 @@ def _StillCanvas(fig):  # noqa: N802 (a class, made on first use so that importi
 _BUTTON_TEXT = {"fa-minus": "\u2212", "fa-fast-backward": "|\u25c0", "fa-step-backward": "\u2039",
                 "fa-play fa-flip-horizontal": "\u25c0", "fa-pause": "\u275a\u275a", "fa-play": "\u25b6",
                 "fa-step-forward": "\u203a", "fa-fast-forward": "\u25b6|", "fa-plus": "+"}
+#: The player's English tooltips and mode labels -> the Chinese a reader of the book sees.
+_CONTROL_TEXT = {"Decrease speed": "减速", "First frame": "第一帧", "Previous frame": "上一帧",
+                 "Play backwards": "倒放", "Pause": "暂停", "Play": "播放", "Next frame": "下一帧",
+                 "Last frame": "最后一帧", "Increase speed": "加速", "Once": "放一遍", "Loop": "循环",
+                 "Reflect": "往返"}
 
 
 def offline_player(html: str) -> str:
-    """matplotlib's ``to_jshtml`` output made to work offline: its buttons' icons come from
-    Font Awesome on a CDN (a ``<link>`` to maxcdn.bootstrapcdn.com); drop the link and
-    give each button a text label instead (``|◀ ‹ ◀ ❚❚ ▶ › ▶|``, and ``−`` / ``+`` for the speed)."""
+    """matplotlib's ``to_jshtml`` output made to work offline and read in Chinese: its
+    buttons' icons come from Font Awesome on a CDN (a ``<link>`` to maxcdn.bootstrapcdn.com);
+    drop the link and give each button a text label instead (``|◀ ‹ ◀ ❚❚ ▶ › ▶|``, and ``−`` /
+    ``+`` for the speed), and its tooltips and mode labels in Chinese (:data:`_CONTROL_TEXT`)."""
     html = re.sub(r'<link rel="stylesheet"\s+href="https?://[^"]*font-awesome[^"]*">\s*', "", html)
-    return re.sub(r'<i class="fa ([^"]+)"></i>', lambda m: _BUTTON_TEXT.get(m.group(1), "\u00b7"), html)
+    html = re.sub(r'<i class="fa ([^"]+)"></i>', lambda m: _BUTTON_TEXT.get(m.group(1), "\u00b7"), html)
+    html = re.sub(r'(title|aria-label)="([^"]+)"', lambda m: f'{m.group(1)}="{_CONTROL_TEXT.get(m.group(2), m.group(2))}"',
+                  html)
+    return re.sub(r'(<label for="_anim_radio\d_[^"]*">)(\w+)',
+                  lambda m: m.group(1) + _CONTROL_TEXT.get(m.group(2), m.group(2)), html)
+
+
+#: Colours per frame after :func:`palette_frames` (ten colour bands, two kinds of points,
+#: arrows, text and their anti-aliased edges fit easily).
+FRAME_COLOURS = 128
+
+
+def palette_frames(html: str, colours: int = FRAME_COLOURS) -> str:
+    """Every embedded PNG frame of ``html`` re-encoded with a palette of ``colours`` colours
+    (no dithering): about 3x smaller than matplotlib's RGBA frames, so the frames can be
+    twice as wide and the page still stays small."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    def compact(match):
+        # matplotlib writes the base64 text as a JavaScript string split by "\\" + newline.
+        frame = Image.open(io.BytesIO(base64.b64decode(match.group(1).replace("\\\n", "")))).convert("RGB")
+        out = io.BytesIO()
+        frame.quantize(colors=colours, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+            out, format="PNG", optimize=True)
+        return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+
+    return re.sub(r"data:image/png;base64,([A-Za-z0-9+/=\\\n]+)", compact, html)
 
 
 def _dtype(module) -> np.dtype:
@@ -364,7 +401,7 @@ def _frame_title(title: str, step: int, d_loss: float, g_loss: float, push: np.n
 
 
 PAGE = """<!DOCTYPE html>
-<html lang="en">
+<html lang="zh-CN">
 <head>
 <meta charset="utf-8">
 <title>{title}</title>
@@ -372,11 +409,10 @@ PAGE = """<!DOCTYPE html>
 </head>
 <body>
 <h1 style="font-size: 1.2em">{title}</h1>
-<p>Drag the slider or use the buttons to move through training.  Black: real points;
-gold: G(z) for one fixed batch of noise; background: D(x), the probability D gives that
-x is real (blue: real, red: fake, the palest shades meet at D = 1/2); arrows: the direction the
-generator's {loss} loss pushes each generated point (minus its gradient with respect to
-the point), all frames on one length scale, so a short arrow is a weak gradient.</p>
+<p>拖动滑块或点按钮，在训练过程中前后移动。黑点：真实样本；金色点：一批固定噪声的 G(z)；
+底色：D(x)，即 D 认为 x 是真实样本的概率（蓝：真，红：假，最浅的蓝与红交界处 D = 1/2）；
+箭头：生成器的 {loss} 损失推动每个生成点的方向（损失对该点梯度的相反方向），
+所有帧用同一个长度比例，短箭头就是弱梯度。</p>
 {body}
 </body>
 </html>

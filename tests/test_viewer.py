@@ -165,7 +165,7 @@ def test_html_page_has_the_player_and_stays_under_5_mb(tmp_path):
         page = write_html(busy_recorder(n), tmp_path / f"p{n}.html", title="ring").read_text(encoding="utf-8")
         sizes[n] = len(page.encode())
         assert page.startswith("<!DOCTYPE html>") and "</html>" in page
-        assert SLIDER.search(page) and 'title="Play"' in page and 'title="Next frame"' in page
+        assert SLIDER.search(page) and 'title="播放"' in page and 'title="下一帧"' in page
         assert page.count("data:image/png;base64,") == n
         assert "http://" not in page.replace("http://www.w3.org", "") and "https://" not in page
     per_frame = (sizes[many] - sizes[few]) / (many - few)
@@ -280,3 +280,18 @@ def test_chapter_3_notebook_shows_the_viewer():
     assert len(players) == 1, "chapter 3 shows one training viewer"
     assert players[0].count("data:image/png;base64,") >= 10
     assert path.stat().st_size < MAX_PAGE
+
+
+def test_player_controls_are_chinese_and_frames_are_at_least_640_px_wide():
+    """Issue 23: the viewer was 388 px wide with 6-px labels and English controls."""
+    import base64
+    import struct
+
+    html = busy_recorder(2).to_jshtml()
+    for english in ("Once", "Loop", "Reflect", '"Play"', '"Pause"', "First frame", "speed"):
+        assert english not in html, f"English control text {english!r} left in the player"
+    for chinese in ("放一遍", "循环", "往返", 'title="播放"', 'aria-label="暂停"', "第一帧", "加速"):
+        assert chinese in html
+    png = base64.b64decode(re.search(r"data:image/png;base64,([^\"]+)", html).group(1))
+    width, height = struct.unpack(">II", png[16:24])  # the PNG header's IHDR chunk
+    assert width >= 640 and height >= 500, (width, height)

@@ -7,6 +7,7 @@ command and the machine) and ``<out>/<what>.json`` (every run).  See
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import shlex
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import MiniganError
+from ..words import LANGS
 
 NAME = "reproduce"
 HELP = ("re-measure PacGAN's ring/grid table, Goodfellow et al.'s Parzen table, minigan's digit scores, "
@@ -54,6 +56,9 @@ def add_arguments(p):
                    help="parzen, scores: mnist5k (default) or mnist (downloaded)")
     p.add_argument("--quick", action="store_true", help="a few hundred steps and 1-2 seeds: checks the pipeline")
     p.add_argument("--out", default="results", metavar="DIR", help="where the tables go (default results/)")
+    p.add_argument("--render", action="store_true",
+                   help="train nothing: write <out>/<what>.md and its Chinese <what>.zh.md again from "
+                        "<out>/<what>.json (the header line of the .md is kept)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
 
 
@@ -90,6 +95,8 @@ def run(args) -> int:
     if args.what == "scores":
         baseline_options(args.baseline_variant)  # an unknown name fails before any training
     out = Path(args.out)
+    if args.render:
+        return render_again(args.what, out)
     say = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
     started = time.perf_counter()
 
@@ -112,7 +119,6 @@ def run(args) -> int:
                 results.append(r)
                 say(f"[{k}/{total}] {args.what} pack {pack} seed {seed}: modes {r['modes']}, high quality "
                     f"{100 * r['high_quality']:.1f} %, reverse KL {r['reverse_kl']:.3f} ({r['seconds']:.0f} s)")
-        table = rp.toy_table(args.what, results, settings, seeds)
         raw = {"settings": settings.__dict__, "runs": results}
     elif args.what == "parzen":
         from ..data import load
@@ -125,8 +131,7 @@ def run(args) -> int:
         test = load(args.dataset, "test").x
         say(f"Parzen windows: {n} generated centres, {len(test)} test images")
         rows = rp.parzen_rows(samples, train, validation_split(args.dataset, trainer.dataset), test)
-        table = rp.parzen_table(rows, args.dataset, len(test))
-        raw = {"config": trainer.config.to_dict(), "samples": n, "rows": rows}
+        raw = {"config": trainer.config.to_dict(), "samples": n, "test_images": len(test), "rows": rows}
     elif args.what == "scores":
         from .. import study
         from ..data import load
@@ -136,12 +141,12 @@ def run(args) -> int:
         seeds = list(range(args.first_seed, args.first_seed + (args.seeds or (1 if args.quick else 10))))
         judges = {k: v["accuracy"] for k, v in study.judges_summary(args.dataset, log=say).items()}  # before workers
         steps = args.steps or (200 if args.quick else None)
-        model = "minigan GAN (default recipe)"
+        model = rp.SCORES_MODEL
         jobs = [(args.dataset, s, steps, n) for s in seeds]
         baseline = None
         if args.baseline_steps:
             options = baseline_options(args.baseline_variant)
-            baseline = f"{args.baseline_variant or 'default recipe'}, {args.baseline_steps:,} steps (before)"
+            baseline = rp.baseline_label(args.baseline_variant, args.baseline_steps)
             jobs += [(args.dataset, s, args.baseline_steps, n, options) for s in seeds]
         say(f"{len(jobs)} runs, {args.jobs} at a time")
         results = parallel_map(rp.default_recipe_scores, jobs, args.jobs,
@@ -154,8 +159,7 @@ def run(args) -> int:
         rows = {model: [r["gan"] for r in results[:len(seeds)]]}
         if baseline:
             rows[baseline] = [r["gan"] for r in results[len(seeds):]]
-        rows["held-out real digits (reference)"] = [r["real"] for r in results[:len(seeds)]]
-        table = rp.scores_table(rows, args.dataset, n, judges, baseline)
+        rows[rp.SCORES_REFERENCE] = [r["real"] for r in results[:len(seeds)]]
         from ..train import TrainConfig
 
         raw = {"config": TrainConfig(dataset=args.dataset, steps=steps).to_dict(), "seeds": seeds, "images": n,
@@ -180,7 +184,6 @@ def run(args) -> int:
         done = {(name, r["seed"]) for name, r in results}
         results = [(name, r) for name, r in previous if (name, r["seed"]) not in done] + results
         names = list(dict.fromkeys(name for name, _ in results))
-        table = study.study_table(results, judges, steps, study.default_variant())
         raw = {"steps": steps, "judges": judges, **first_judge_keys(judges),
                "variants": {v.name: v.options for v in study.VARIANTS if v.name in names},
                "runs": [{"variant": name, **r} for name, r in results]}
@@ -199,7 +202,6 @@ def run(args) -> int:
         raw = structure.run_structure(names, seeds, args.jobs, say, picture_dir=out, quick=args.quick)
         raw.update(judges=judges, **first_judge_keys(judges),
                    rows={r.name: r.options for r in structure.ROWS if r.name in names})
-        table = structure.structure_table(raw, judges)
     else:
         from .. import study
         from ..train import PRESETS, config_from_preset
@@ -222,16 +224,72 @@ def run(args) -> int:
 
         done = study.parallel_map(study._time_job, jobs, args.jobs, report)
         results = {name: [r for n, r in done if n == name] for name in recipes}
-        table = study.time_table(results, thresholds, max_steps, every, 2_000, default_image_steps())
         study.plot_curves(results, default_image_steps(), out / "time.png")
-        raw = {"thresholds": thresholds, "max_steps": max_steps, "every": every, "default_steps": default_image_steps(),
-               "runs": results}
+        raw = {"thresholds": thresholds, "max_steps": max_steps, "every": every, "samples": TIME_SAMPLES,
+               "default_steps": default_image_steps(), "runs": results}
 
     seconds = time.perf_counter() - started
-    path = rp.write_results(out, args.what, header(args.what, seconds) + table, raw)
-    print(table)
+    tables = {lang: render(args.what, raw, lang) for lang in LANGS}
+    path = rp.write_results(out, args.what, header(args.what, seconds), tables, raw)
+    print(tables["en"])
     say(f"written {path} ({seconds / 60:.1f} minutes)")
     return 0
+
+
+def render_again(what: str, out: Path) -> int:
+    """``--render``: the tables of ``what`` written again from ``out``'s JSON, no training."""
+    from .. import reproduce as rp
+
+    source = out / f"{what}.json"
+    try:
+        raw = json.loads(source.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MiniganError(f"--render: no {source} (run `minigan reproduce {what} --out {out}` first)") from None
+    except (OSError, ValueError) as exc:
+        raise MiniganError(f"--render: cannot read {source}: {exc}") from None
+    md = out / f"{what}.md"
+    previous = md.read_text(encoding="utf-8") if md.exists() else ""
+    head = previous[:previous.index("-->") + 3] + "\n\n" if previous.startswith("<!--") else ""
+    try:
+        tables = {lang: render(what, raw, lang) for lang in LANGS}
+    except (KeyError, TypeError, IndexError) as exc:
+        raise MiniganError(f"--render: {source} is not a {what} results file ({exc})") from None
+    rp.write_results(out, what, head, tables, raw)
+    print(f"written {md} and {md.with_suffix('')}.zh.md from {source}")
+    return 0
+
+
+#: Samples the judge scores at each point of ``reproduce time``'s curves.
+TIME_SAMPLES = 2_000
+
+
+def render(what: str, raw: dict, lang: str = "en") -> str:
+    """The Markdown table of ``what`` from its results JSON ``raw`` (as ``run`` writes it),
+    in ``lang`` ("en" or "zh")."""
+    from .. import reproduce as rp
+    from .. import structure, study
+
+    if what in ("ring", "grid"):
+        runs = raw["runs"]
+        seeds = sum(r["pack"] == runs[0]["pack"] for r in runs)
+        return rp.toy_table(what, runs, rp.ToySettings(**raw["settings"]), seeds, lang)
+    if what == "parzen":
+        return rp.parzen_table(raw["rows"], raw["config"]["dataset"], raw.get("test_images", PARZEN_TEST_IMAGES),
+                               lang)
+    if what == "scores":
+        return rp.scores_table(raw["rows"], raw["config"]["dataset"], raw["images"], raw["judge_accuracy"],
+                               raw.get("baseline"), lang)
+    if what == "study":
+        results = [(r["variant"], r) for r in raw["runs"]]
+        return study.study_table(results, study.judges_of_raw(raw), raw["steps"], study.default_variant(), lang)
+    if what == "structure":
+        return structure.structure_table(raw, study.judges_of_raw(raw), lang)
+    return study.time_table(raw["runs"], raw["thresholds"], raw["max_steps"], raw["every"],
+                            raw.get("samples", TIME_SAMPLES), raw.get("default_steps"), lang)
+
+
+#: The test images of the Parzen table in files written before it recorded them (mnist5k's 500 test digits).
+PARZEN_TEST_IMAGES = 500
 
 
 def parse_thresholds(text: str) -> list[float]:
