@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .reproduce import mean_se
-from .words import full_stop, gap, item, translator
+from .words import gap, item, translator
 
 #: The recipe before this study (``--preset smoothing``): one-sided label smoothing and G's rate twice D's.
 LABEL_SMOOTHING = {"real_label": 0.9, "lr": 2e-4, "g_lr": 4e-4}
@@ -301,6 +301,40 @@ def study_table(results: list[tuple[str, dict]], judges: dict, steps: int, basel
     return "\n".join(lines)
 
 
+def time_to_quality(options: dict, seed: int, thresholds, max_steps: int, every: int,
+                    dataset: str = "mnist5k", n: int = 2_000) -> dict:
+    """Train ``options`` on ``seed`` and score G every ``every`` steps (``n`` samples,
+    the judge's Fréchet distance) until every threshold is reached or ``max_steps`` pass.
+
+    Returns, per threshold, the first step and the *training* seconds (scoring excluded)
+    at which the pooled judge's score was at or below it (``None`` if never), and the
+    curve: ``(step, seconds, pooled FD, strided FD)`` at every scoring.
+    """
+    from .metrics.judge import held_out
+    from .train import TrainConfig, Trainer, load_dataset
+
+    judges = judges_of(dataset)
+    held = held_out(dataset).x
+    config = TrainConfig(dataset=dataset, steps=max_steps, seed=seed, **options).validate()
+    data = load_dataset(config)
+    trainer = Trainer(config.resolve(data).validate(), data)
+    seconds, curve = 0.0, []
+    reached = {str(t): None for t in thresholds}
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        while trainer.step < max_steps and any(v is None for v in reached.values()):
+            started = time.perf_counter()
+            for _ in range(min(every, max_steps - trainer.step)):
+                trainer.train_step()
+            seconds += time.perf_counter() - started
+            scores = score_generator(trainer.G_sample, config.z_dim, judges, held, n=n, seed=seed)
+            fd = scores["frechet"]
+            curve.append((trainer.step, round(seconds, 2), fd, scores["frechet_strided"]))
+            for t in thresholds:
+                if reached[str(t)] is None and fd <= t:
+                    reached[str(t)] = {"step": trainer.step, "seconds": seconds}
+    return {"seed": seed, "reached": reached, "curve": curve}
+
+
 def _time_job(name: str, options: dict, seed: int, thresholds, max_steps: int, every: int):
     return name, time_to_quality(options, seed, thresholds, max_steps, every)
 
@@ -357,7 +391,8 @@ def curve_rows(results: dict[str, list[dict]], default_steps: int | None, points
     lines = [t("Both judges along the way (mean over seeds; **bold**: the scorings next to the default length, "
                "{steps} steps):", steps=f"{default_steps:,}") if default_steps
              else t("Both judges along the way (mean over seeds):"), "",
-             t("| recipe | step | seconds | Fréchet (pooled judge) | Fréchet (strided judge) |"), "|---|---|---|---|---|"]
+             t("| recipe | step | seconds | Fréchet (pooled judge) | Fréchet (strided judge) |"),
+             "|---|---|---|---|---|"]
     for name, runs in results.items():
         curve = curve_means(runs)
         if not curve:

@@ -348,8 +348,8 @@ def offline_player(html: str) -> str:
     ``+`` for the speed), and its tooltips and mode labels in Chinese (:data:`_CONTROL_TEXT`)."""
     html = re.sub(r'<link rel="stylesheet"\s+href="https?://[^"]*font-awesome[^"]*">\s*', "", html)
     html = re.sub(r'<i class="fa ([^"]+)"></i>', lambda m: _BUTTON_TEXT.get(m.group(1), "\u00b7"), html)
-    html = re.sub(r'(title|aria-label)="([^"]+)"', lambda m: f'{m.group(1)}="{_CONTROL_TEXT.get(m.group(2), m.group(2))}"',
-                  html)
+    html = re.sub(r'(title|aria-label)="([^"]+)"',
+                  lambda m: f'{m.group(1)}="{_CONTROL_TEXT.get(m.group(2), m.group(2))}"', html)
     return re.sub(r'(<label for="_anim_radio\d_[^"]*">)(\w+)',
                   lambda m: m.group(1) + _CONTROL_TEXT.get(m.group(2), m.group(2)), html)
 

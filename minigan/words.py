@@ -140,7 +140,8 @@ ZH: dict[str, str] = {
     "smoothing + dropout + translation + EMA + lr decay": "smoothing + dropout + 平移 + 滑动平均 + 学习率衰减",
     "all four + spectral normalisation of D": "all four + D 的谱归一化",
     "all four + instance noise (sigma 0.1, annealed to 0)": "all four + 实例噪声（σ 0.1，退火到 0）",
-    "smoothing + dropout + translation + EMA of G (constant learning rates)": "smoothing + dropout + 平移 + G 的滑动平均（学习率不变）",
+    "smoothing + dropout + translation + EMA of G (constant learning rates)":
+        "smoothing + dropout + 平移 + G 的滑动平均（学习率不变）",
     "+dropout+translate+ema with both learning rates doubled (D 4e-4, G 8e-4): the default recipe":
         "+dropout+translate+ema，两个学习率都加倍（D 4e-4，G 8e-4）：默认配方",
     "+dropout+translate+ema with both learning rates four times higher (D 8e-4, G 1.6e-3)":

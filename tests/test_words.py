@@ -81,7 +81,8 @@ def test_render_rewrites_both_tables_from_the_json_and_keeps_the_header(tmp_path
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "grid.md").read_text(encoding="utf-8") == (RESULTS / "grid.md").read_text(encoding="utf-8")
     zh = (tmp_path / "grid.zh.md").read_text(encoding="utf-8")
-    assert zh.startswith("<!-- written by `minigan reproduce grid`") and "本表的来源：命令 `minigan reproduce grid`" in zh
+    assert zh.startswith("<!-- written by `minigan reproduce grid`")
+    assert "本表的来源：命令 `minigan reproduce grid`" in zh
 
 
 def test_render_without_data_is_one_line_and_exit_2(tmp_path):
