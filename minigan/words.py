@@ -131,11 +131,14 @@ ZH: dict[str, str] = {
         "数字得 {pooled_ref}）——它 128 维倒数第二层特征相对留出数字的 Fréchet 距离、类别直方图、直方图对均匀"
         "分布的 KL 和至少有一个样本的类别数。",
     # -- the study's recipes (minigan.study.VARIANTS) ----------------------------------------
-    "the article's recipe: labels 1/0, Adam 2e-4 for both, no remedy": "文章的配方：标签 1/0，两个网络都用 Adam 2e-4，不用任何补救",
-    "one-sided label smoothing 0.9, G's rate 2x (the previous default)": "单侧标签平滑 0.9，G 的学习率为 D 的 2 倍（之前的默认）",
+    "the article's recipe: labels 1/0, Adam 2e-4 for both, no remedy":
+        "文章的配方：标签 1/0，两个网络都用 Adam 2e-4，不用任何补救",
+    "one-sided label smoothing 0.9, G's rate 2x (the previous default)":
+        "单侧标签平滑 0.9，G 的学习率为 D 的 2 倍（之前的默认）",
     "smoothing + dropout 0.3 in D": "smoothing + D 中 dropout 0.3",
     "smoothing + random +-2 px translation of D's inputs": "smoothing + 对 D 的输入随机平移 ±2 像素",
-    "smoothing + EMA of G (0.999) + linear lr decay over the second half": "smoothing + G 的滑动平均（0.999）+ 后半程学习率线性衰减",
+    "smoothing + EMA of G (0.999) + linear lr decay over the second half":
+        "smoothing + G 的滑动平均（0.999）+ 后半程学习率线性衰减",
     "smoothing + dropout 0.3 + translation 2": "smoothing + dropout 0.3 + 平移 2",
     "smoothing + dropout + translation + EMA + lr decay": "smoothing + dropout + 平移 + 滑动平均 + 学习率衰减",
     "all four + spectral normalisation of D": "all four + D 的谱归一化",
@@ -171,7 +174,8 @@ ZH: dict[str, str] = {
     "| recipe | step | seconds | Fréchet (pooled judge) | Fréchet (strided judge) |":
         "| 配方 | 步 | 秒 | Fréchet（池化评委） | Fréchet（步幅评委） |",
     # -- the structure study (minigan.structure.structure_table) --------------------------------
-    "### At the {label} run's wall time: {seconds} s of training": "### 与 {label}运行同样的墙钟时间：训练 {seconds} 秒",
+    "### At the {label} run's wall time: {seconds} s of training":
+        "### 与 {label}运行同样的墙钟时间：训练 {seconds} 秒",
     "mlp default": "mlp 默认", "dcgan default": "dcgan 默认",
     "networks": "网络", "steps": "步数", "classes": "类别", "time per step": "每步时间",
     "Networks:": "网络：",
