@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from book_reader import LAYOUT_JS, MIN_VIEWER_WIDTH, page_defects
 
 # Building the book takes about a minute, and the browser checks need Chromium.
 pytestmark = pytest.mark.slow
@@ -198,7 +199,7 @@ def browser():
     options.binary_location = chromium
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1200,900",
+                "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1280,900",
                 "--host-resolver-rules=MAP * ~NOTFOUND"):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
@@ -260,7 +261,7 @@ def test_page_in_browser_typesets_formulas_and_loads_images(built_book, browser,
     assert not r["untypeset"], f"{doc}: formulas left as TeX: {r['untypeset'][:5]}"
     assert r["containers"] >= r["maths"]
     assert not r["errors"], f"{doc}: MathJax errors: {r['errors']}"
-    # At the window width of 1200 px every display formula fits its column (no sideways
+    # At the window width of 1280 px every display formula fits its column (no sideways
     # scrolling): a long one is broken over lines with aligned/gathered.
     assert not r["tooWide"], f"{doc}: display formulas wider than the text column: {r['tooWide']}"
     leftover = [t for t in RAW_TEX if t in r["text"]]
@@ -304,3 +305,50 @@ check();
 """)
     assert r["frames"] >= 10 and r["changed"], r
     assert all(r["buttons"]) and len(r["buttons"]) >= 7, f"buttons without a label: {r['buttons']}"
+
+
+# ---------------------------------------------------------------------------------------
+# The reader test (issue 23): the book as a reader sees it; tests/book_reader.py has the
+# checks, tests/test_book_reader.py shows each text check failing on its defect.
+
+
+def test_reader_every_page_has_no_raw_tex_stars_gaps_or_english_headers(built_book):
+    """Over every page's text outside code and maths: raw $...$ or \\command, visible **,
+    a space between two Chinese characters, English-only table headers on Chinese pages."""
+    found = []
+    for doc in DOCNAMES:
+        for kind, excerpt in page_defects((built_book / f"{doc}.html").read_text(encoding="utf-8")):
+            found.append(f"{doc}: {kind}: {excerpt!r}")
+    assert not found, f"{len(found)} defects a reader sees:\n" + "\n".join(found[:40])
+
+
+@pytest.mark.parametrize("doc", DOCNAMES)
+def test_reader_layout_at_1280_px(built_book, browser, doc):
+    """Nothing wider than the text column (a wide table scrolls with its first column in
+    view), and a training viewer at least 640 px wide."""
+    browser.get((built_book / f"{doc}.html").as_uri())
+    r = browser.execute_async_script(LAYOUT_JS)
+    assert not r["wide"], f"{doc} (column {r['column']} px): {r['wide']}"
+    assert all(w >= MIN_VIEWER_WIDTH for w in r["viewers"]), f"{doc}: training viewer {r['viewers']} px wide"
+    if doc == "notebooks/03_algorithm":
+        assert r["viewers"], "chapter 3's notebook page should show the training viewer"
+
+
+def test_reader_layout_checks_fail_on_their_defects(browser, tmp_path):
+    """A page made by hand: a table and a picture wider than the column, a table that
+    scrolls without keeping its first column, a viewer 388 px wide: each is reported."""
+    wide_row = "".join(f"<td>column {k} with some text</td>" for k in range(30))
+    page = tmp_path / "defects.html"
+    page.write_text(f"""<!DOCTYPE html><html><body><article class="bd-article" style="width: 600px">
+<table id="too-wide"><tbody><tr>{wide_row}</tr></tbody></table>
+<div class="pst-scrollable-table-container" style="overflow-x: auto">
+  <table id="scrolls"><tbody><tr>{wide_row}</tr></tbody></table></div>
+<img id="big" alt="big" style="width: 900px" src="data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7">
+<div class="animation"><img style="width: 388px" src="data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"></div>
+</article></body></html>""", encoding="utf-8")
+    browser.get(page.as_uri())
+    r = browser.execute_async_script(LAYOUT_JS)
+    assert any(w.startswith("table too-wide") for w in r["wide"]), r
+    assert any(w.startswith("table scrolls, first column not kept: scrolls") for w in r["wide"]), r
+    assert any(w.startswith("picture big") for w in r["wide"]), r
+    assert r["viewers"] == [388]

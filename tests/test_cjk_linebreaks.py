@@ -67,3 +67,18 @@ def test_a_number_and_its_percent_sign_never_part():
     p = paragraph(nodes.Text("高质量比例是 86 %–91 %，PacGAN 是 95 %"), nodes.literal("", "5 %"))
     ext.keep_units(p)
     assert p.astext() == "高质量比例是 86\u202f%–91\u202f%，PacGAN 是 95\u202f%5 %"  # code untouched
+
+
+def test_spaces_around_a_link_between_chinese_characters_go_and_spaces_next_to_code_stay():
+    """Issue 23: "见 第 5.2 节 与" — the spaces Markdown needs around a role showed in the page."""
+    ext = extension()
+    from docutils import nodes
+
+    link = nodes.reference("", "", nodes.inline("", "", nodes.Text("第 5.2 节")))
+    p = paragraph(nodes.Text("协议见 "), link, nodes.Text(" 与 "), nodes.literal("", "mode_coverage"),
+                  nodes.Text(" 的定义，"), nodes.strong("", "", nodes.Text("粗体。")), nodes.Text(" 之后"))
+    ext.join_lines(p)
+    assert p.astext() == "协议见第 5.2 节与 mode_coverage 的定义，粗体。之后"
+    code_first = paragraph(nodes.Text("用"), nodes.literal("", "张量"), nodes.Text(" 表示"))
+    ext.join_lines(code_first)
+    assert code_first.astext() == "用张量 表示"  # the space after code stays

@@ -1,15 +1,18 @@
-"""Sphinx extension: a line break between two Chinese characters is not a space.
+"""Sphinx extension: a line break or a space between two Chinese characters is not a space.
 
 The chapters are Markdown wrapped at about 100 columns, so a Chinese paragraph has
 newlines in the middle of sentences.  Browsers turn every newline into a space, which
 in Chinese text shows as a stray gap ("损失函数 （3.4）").  After each page is read,
-this removes a newline inside running text when the characters on both sides of it are
-CJK characters or full-width punctuation, including across inline markup (a newline right
-after ``**粗体**`` looks at the bold text's last character).  A newline next to Latin
-text, code or maths stays a space, which is the usual spacing between Chinese and them.
+this removes newlines and spaces inside running text when the characters on both sides
+are CJK characters or full-width punctuation, including across inline markup: a newline
+right after ``**粗体**`` looks at the bold text's last character, and the spaces Markdown
+needs around a role (``见 {ref}`第 5.2 节 <ch5-2>` 与``) look at the link text's first
+and last characters ("见第 5.2 节与").  A newline or space next to Latin text, a digit,
+code or maths stays, which is the usual spacing between Chinese and them.
 A number and its unit stay on one line: the space in "95 %" becomes a narrow
 no-break space (U+202F), which a browser never breaks ("95 / %" split over two lines).
-Code, literals and maths are never changed.
+Code, literals and maths are never changed.  It runs when a page is read and again when
+its cross-references are resolved (a link's text may be known only then).
 """
 
 from __future__ import annotations
@@ -50,28 +53,35 @@ def keep_units(block: nodes.TextElement) -> None:
             replace_node(text, nodes.Text(kept))
 
 
+#: A run of spaces and newlines between two CJK characters (the padded text's first and
+#: last characters are its neighbours' in the paragraph).
+_CJK_GAP = re.compile(rf"(?<={_CJK.pattern})[ \n]+(?={_CJK.pattern})")
+
+
 def join_lines(block: nodes.TextElement) -> None:
-    """Remove CJK-CJK newlines from the text of one paragraph-like element."""
+    """Remove CJK-CJK newlines and spaces from the text of one paragraph-like element."""
     texts = list(block.findall(nodes.Text))
     for k, text in enumerate(texts):
-        if "\n" not in text or _verbatim(text.parent):
-            continue
         s = str(text)
-        prev_ch = next((str(t)[-1] for t in reversed(texts[:k]) if str(t)), "")
-        next_ch = next((str(t)[0] for t in texts[k + 1:] if str(t)), "")
-        out = []
-        for i, ch in enumerate(s):
-            if ch == "\n":
-                left = s[i - 1] if i > 0 else prev_ch
-                right = s[i + 1] if i + 1 < len(s) else next_ch
-                if _is_cjk(left) and _is_cjk(right):
-                    continue
-            out.append(ch)
-        joined = "".join(out)
+        if not (" " in s or "\n" in s) or _verbatim(text.parent):
+            continue
+        prev_ch, next_ch = _neighbour(reversed(texts[:k]), -1), _neighbour(texts[k + 1:], 0)
+        padded = (prev_ch or "\0") + s + (next_ch or "\0")
+        joined = _CJK_GAP.sub("", padded)[1:-1]
         if joined != s:
             new = nodes.Text(joined)
             replace_node(text, new)
             texts[k] = new  # later nodes read this one's last character
+
+
+def _neighbour(texts, end: int) -> str:
+    """The character next to a text node: the first (``end`` 0) or last (-1) character of
+    the nearest non-empty text in ``texts``, or "" when that text is code or maths (a space
+    next to code stays, whatever the code's characters)."""
+    following = next((t for t in texts if str(t)), None)
+    if following is None or _verbatim(following.parent):
+        return ""
+    return str(following)[end]
 
 
 def replace_node(old: nodes.Text, new: nodes.Text) -> None:
@@ -94,6 +104,13 @@ def process(app: Sphinx, doctree: nodes.document) -> None:
         keep_units(block)
 
 
+def process_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    process(app, doctree)
+
+
 def setup(app: Sphinx) -> dict:
+    # Once when a page is read, and again once cross-references have their text (a
+    # ``{doc}`` link shows the chapter's title only after it is resolved).
     app.connect("doctree-read", process)
+    app.connect("doctree-resolved", process_resolved)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
