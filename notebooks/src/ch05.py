@@ -41,6 +41,7 @@ from minigan.bench.flops import train_step_flops
 from minigan.data import load
 from minigan.metrics import (MLPClassifier, class_scores, detection_accuracy, memorisation, mode_coverage,
                              nearest_distances)
+from minigan.notebook import coverage_text, print_table
 from minigan.train import DEFAULT_STEPS_IMAGES, TrainConfig, Trainer, config_from_preset, load_dataset
 from minigan.viz import image_grid
 
@@ -50,8 +51,8 @@ TRAIN, VALID, TEST = load("mnist5k", "train"), load("mnist5k", "validation"), lo
 REAL_REF = np.concatenate([VALID.x, TEST.x])      # 1,000 张从未参与训练的真实数字：所有指标的“真实”一侧
 t0 = time.perf_counter()
 CLF = MLPClassifier(784, 10, rng=0).fit(TRAIN.x, TRAIN.y, epochs=2 if FAST else 8)
-print(f"FAST = {FAST}; mnist5k train {TRAIN.x.shape}, held-out real {REAL_REF.shape}")
-print(f"digit classifier: test accuracy {CLF.accuracy(TEST.x, TEST.y):.3f} ({time.perf_counter() - t0:.1f} s)")
+print(f"FAST = {FAST}；mnist5k 训练集 {TRAIN.x.shape}，留出的真实数字 {REAL_REF.shape}")
+print(f"数字分类器：测试准确率 {CLF.accuracy(TEST.x, TEST.y):.3f}（{time.perf_counter() - t0:.1f} 秒）")
 '''),
     md(r"""
 上面训练的数字分类器（`MLPClassifier`，784-256-10）是后面所有“质量”指标的尺子：它给生成的数字\
@@ -111,13 +112,14 @@ while trainer.step < CHECKPOINTS[-1]:
         fake = trainer.gan.G(Z_EVAL)
         snapshots[trainer.step] = {"samples": fake, **score(fake)}
 train_seconds = time.perf_counter() - t0
-print(f"{CHECKPOINTS[-1]:,} steps + scoring in {train_seconds:.0f} s (shared 2-core machine: timings are noisy)")
-print(f"{'step':>6} {'Frechet':>8} {'confidence':>10} {'classes':>7} {'detect acc':>10}")
+print(f"{CHECKPOINTS[-1]:,} 步训练加打分共 {train_seconds:.0f} 秒（两核机器、与其他任务共享：计时有噪声）")
 real_scores = score(TEST.x, VALID.x)
-print(f"{'real':>6} {real_scores['frechet']:8.2f} {real_scores['confidence']:10.2f} {real_scores['classes']:7d} "
-      f"{real_scores['detect']:10.3f}   <- 500 test vs 500 validation digits (reference)")
-for step, s in snapshots.items():
-    print(f"{step:6d} {s['frechet']:8.2f} {s['confidence']:10.2f} {s['classes']:7d} {s['detect']:10.3f}")
+print_table(["步", "Fréchet", "置信度分数", "类别", "检测准确率"],
+            [["真实（参照）", f"{real_scores['frechet']:.2f}", f"{real_scores['confidence']:.2f}", real_scores["classes"],
+              f"{real_scores['detect']:.3f}"]]
+            + [[f"{step:,}", f"{s['frechet']:.2f}", f"{s['confidence']:.2f}", s["classes"], f"{s['detect']:.3f}"]
+               for step, s in snapshots.items()])
+print("“真实（参照）”一行：500 张测试数字对 500 张验证数字")
 
 fig, ax = plt.subplots(1, 2, figsize=(9, 3.2))
 steps = list(snapshots)
@@ -163,8 +165,9 @@ def toy(dataset, steps, seed, pack=1, **kw):
 
 
 fake1d, cov1d, data1d = toy("mixture1d", 300 if FAST else 3000, 0)
-print("mixture1d (3 modes, std 0.3):", cov1d)
-print("real data, same protocol:    ", mode_coverage(load("mixture1d", "test", n=2500).x, data1d.centres, data1d.std))
+print("mixture1d（3 个模式，标准差 0.3）：", coverage_text(cov1d))
+print("真实数据，同样的协议：          ",
+      coverage_text(mode_coverage(load("mixture1d", "test", n=2500).x, data1d.centres, data1d.std)))
 fig, ax = plt.subplots(figsize=(6, 2.6))
 bins = np.linspace(-3.5, 3.5, 80)
 ax.hist(data1d.x[:2500, 0], bins, alpha=0.5, density=True, label="real")
@@ -209,9 +212,9 @@ for batch, width in cells:
     flops = sum(train_step_flops(*network_shapes(width), batch).values())
     ms = time_step(batch, width, repeats=3 if FAST else max(5, min(40, int(4000 / (batch * width / 128)))))
     rows.append((batch, width, ms, flops))
-print(f"{'batch':>5} {'width':>5} {'ms/step':>8} {'MFLOP/step':>10} {'GFLOP/s':>8} {'us/sample':>9}")
-for batch, width, ms, flops in rows:
-    print(f"{batch:5d} {width:5d} {ms:8.2f} {flops / 1e6:10.1f} {flops / ms / 1e6:8.1f} {1e3 * ms / batch:9.1f}")
+print_table(["批量", "宽度", "毫秒/步", "MFLOP/步", "GFLOP/s", "微秒/样本"],
+            [[batch, width, f"{ms:.2f}", f"{flops / 1e6:.1f}", f"{flops / ms / 1e6:.1f}", f"{1e3 * ms / batch:.1f}"]
+             for batch, width, ms, flops in rows], left=0)
 ms64 = next(r[2] for r in rows if r[:2] == (64, 128))
 print(f"\n默认长度 {DEFAULT_STEPS_IMAGES:,} 步（批量 64、宽 128）按这个速度约 {DEFAULT_STEPS_IMAGES * ms64 / 6e4:.1f} 分钟，"
       f"共 {DEFAULT_STEPS_IMAGES * next(r[3] for r in rows if r[:2] == (64, 128)) / 1e12:.1f} TFLOP（只算 GAN 的一步，不含默认配方的随机失活、平移和滑动平均）")
@@ -287,15 +290,15 @@ toy_results, pictures = [], {}
 t0 = time.perf_counter()
 for dataset in ("ring", "grid"):
     ref = load(dataset, "test", n=2500)
-    print(f"{dataset}: real data (2,500 test points): {mode_coverage(ref.x, ref.centres, ref.std)}")
+    print(f"{dataset}：真实数据（2,500 个测试点）：{coverage_text(mode_coverage(ref.x, ref.centres, ref.std))}")
     for pack in (1, 4):
         for seed in SEEDS:
             fake, cov, d = toy(dataset, TOY_STEPS, seed, pack=pack)
             toy_results.append((dataset, pack, seed, cov))
             pictures[dataset, pack, seed] = fake
-            print(f"{dataset}: pack {pack}, seed {seed}: {cov}")
+            print(f"{dataset}：打包 {pack}，种子 {seed}：{coverage_text(cov)}")
         pictures[dataset, "real"] = ref.x
-print(f"({TOY_STEPS:,} steps per run, {time.perf_counter() - t0:.0f} s in all)")
+print(f"（每次 {TOY_STEPS:,} 步，共 {time.perf_counter() - t0:.0f} 秒）")
 
 fig, axes = plt.subplots(2, 3, figsize=(9, 6))
 for r, dataset in enumerate(("ring", "grid")):
@@ -343,12 +346,9 @@ grid 上打包仍然以精度换覆盖（$m$ 越大，高质量比例越低）�
 两个统计都拿真实数字做参照，比较的是 5.1 中那次训练在各检查点的 1,000 张样本。
 """),
     code(r'''
-print(f"{'':>14} {'neighbour |diff|':>16} {'mid-grey fraction':>17}")
-for name, x in (("real train", TRAIN.x), ("real held-out", REAL_REF)):
-    nb, grey = pixel_stats(x)
-    print(f"{name:>14} {nb:16.4f} {grey:17.4f}")
-for step, s in snapshots.items():
-    print(f"{'step ' + str(step):>14} {s['neighbour']:16.4f} {s['mid_grey']:17.4f}")
+rows = [[name, *(f"{v:.4f}" for v in pixel_stats(x))] for name, x in (("真实训练数字", TRAIN.x), ("留出的真实数字", REAL_REF))]
+rows += [[f"第 {step:,} 步", f"{s['neighbour']:.4f}", f"{s['mid_grey']:.4f}"] for step, s in snapshots.items()]
+print_table(["", "相邻像素 |差|", "中间灰度比例"], rows)
 
 show = (CHECKPOINTS[0], CHECKPOINTS[len(CHECKPOINTS) // 2], CHECKPOINTS[-1])
 fig, axes = plt.subplots(1, 4, figsize=(12, 3.4))
@@ -387,12 +387,13 @@ fig.tight_layout()
     code(r'''
 final = snapshots[CHECKPOINTS[-1]]["samples"]
 copier = np.clip(TRAIN.x[:1000] + np.random.default_rng(1).normal(0, 0.1, (1000, 784)), -1, 1).astype(np.float32)
-print(f"{'generated set':>28} {'median NN dist':>14} {'held-out median':>15} {'near-copy %':>11}")
-for name, g, held in ((f"GAN, step {CHECKPOINTS[-1]}", final, REAL_REF),
-                      ("held-out validation digits", VALID.x, TEST.x),
-                      ("copier: train + noise 0.1", copier, REAL_REF)):
+rows = []
+for name, g, held in ((f"GAN，第 {CHECKPOINTS[-1]:,} 步", final, REAL_REF),
+                      ("留出的验证数字", VALID.x, TEST.x),
+                      ("复制机：训练数字 + 噪声 0.1", copier, REAL_REF)):
     m = memorisation(g, TRAIN.x, held)
-    print(f"{name:>28} {m.generated_median:14.2f} {m.heldout_median:15.2f} {100 * m.near_copy_fraction:11.1f}")
+    rows.append([name, f"{m.generated_median:.2f}", f"{m.heldout_median:.2f}", f"{100 * m.near_copy_fraction:.1f}"])
+print_table(["被检查的一组图像", "最近邻距离中位数", "留出数字的中位数", "近似拷贝 %"], rows)
 
 # 8 张生成图像和它们在训练集里的最近邻
 idx = np.arange(8)
@@ -423,14 +424,13 @@ GAN 样本则相反：它们到训练集的最近距离的中位数比留出真�
 
 能量的是：一个**全新**的检测器（一个隐藏层的 MLP，与 GAN 自己的判别器无关）在一半真实、一半生成的\
 图像上训练，在另一半上测试准确率（`detection_accuracy`）。0.5 表示分不出，1.0 表示每张假图都被识破。\
-下表把 5.1 那次训练的各个检查点放在一起，“real vs real” 一行（验证集对测试集）给出检测器在\
+下表把 5.1 那次训练的各个检查点放在一起，“真实对真实”一行（验证集对测试集）给出检测器在\
 两组真实图像之间的准确率，即“分不出”时的读数。
 """),
     code(r'''
-print(f"{'':>12} {'detect acc':>10} {'Frechet':>8}")
-print(f"{'real vs real':>12} {real_scores['detect']:10.3f} {real_scores['frechet']:8.2f}")
-for step, s in snapshots.items():
-    print(f"{'step ' + str(step):>12} {s['detect']:10.3f} {s['frechet']:8.2f}")
+print_table(["", "检测准确率", "Fréchet"],
+            [["真实对真实", f"{real_scores['detect']:.3f}", f"{real_scores['frechet']:.2f}"]]
+            + [[f"第 {step:,} 步", f"{s['detect']:.3f}", f"{s['frechet']:.2f}"] for step, s in snapshots.items()])
 
 fig, ax = plt.subplots(1, 2, figsize=(9, 3))
 ax[0].plot(steps, [snapshots[s]["detect"] for s in steps], "o-", label="fresh detector")
@@ -446,7 +446,7 @@ fig.tight_layout()
 '''),
     md(r"""
 读表和图：在所有检查点上，这个只有一个隐藏层的新检测器的准确率都停在（或非常接近）1.0——\
-它认出了几乎每一张假图（看那些孤立的噪点就够了），而“real vs real”一行在 0.5 附近。\
+它认出了几乎每一张假图（看那些孤立的噪点就够了），而“真实对真实”一行在 0.5 附近。\
 所以对这个小模型，“鉴定难度”完全不是问题：假图很容易鉴定。右图是 GAN 自己的判别器（每步一个批量的平均输出，\
 平滑过）：训练中段有一段时间它完全获胜——$D(x)$ 贴住单边平滑后的目标 0.9，$D(G(z))$ 接近 0——\
 这一段正对应上面那个样本崩溃的检查点；之后生成器又追了上来。在其他时段它的输出离 0 和 1 都较远，\

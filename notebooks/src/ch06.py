@@ -32,13 +32,12 @@ CELLS = [
 """),
     _cells.setup(r'''
 import logging
-import math
-import multiprocessing as mp
 import time
 
 from minigan import GAN, build_discriminator, build_generator
 from minigan.data import load
 from minigan.metrics import MLPClassifier, class_scores, detection_accuracy, mode_coverage
+from minigan.notebook import fmt, mean_se, pmap, print_table
 from minigan.optim import make_optimizer
 from minigan.train import TrainConfig, Trainer, load_dataset
 from minigan.viz import image_grid
@@ -51,33 +50,8 @@ CLF = MLPClassifier(784, 10, rng=0).fit(TRAIN.x, TRAIN.y, epochs=2 if FAST else 
 # 两个工作进程并行跑不同的种子/设置（机器只有 2 核，且与别人共享：计时有噪声，但结果与顺序无关）
 WORKERS = 1 if FAST else min(2, os.cpu_count() or 1)
 SEEDS = (0,) if FAST else (0, 1, 2)
-print(f"FAST = {FAST}, seeds {SEEDS}, {WORKERS} worker process(es)")
-print(f"digit classifier: test accuracy {CLF.accuracy(TEST.x, TEST.y):.3f}")
-
-
-def _call(job):
-    fn, kwargs = job
-    return fn(**kwargs)
-
-
-def pmap(fn, jobs):
-    """[fn(**kw) for kw in jobs], in WORKERS forked processes (order kept)."""
-    if WORKERS == 1:
-        return [fn(**kw) for kw in jobs]
-    with mp.get_context("fork").Pool(WORKERS) as pool:
-        return pool.map(_call, [(fn, kw) for kw in jobs], chunksize=1)
-
-
-def mean_se(values):
-    v = np.asarray(values, dtype=np.float64)
-    return float(v.mean()), (float(v.std(ddof=1) / math.sqrt(len(v))) if len(v) > 1 else 0.0)
-
-
-def fmt(values, scale=1.0, digits=1):
-    m, s = mean_se(np.asarray(values) * scale)
-    return f"{m:.{digits}f} ± {s:.{digits}f}"
-
-
+print(f"FAST = {FAST}，种子 {SEEDS}，{WORKERS} 个工作进程")
+print(f"数字分类器：测试准确率 {CLF.accuracy(TEST.x, TEST.y):.3f}")
 SUMMARY = []   # (section, remedy, metric, before values, after values, higher is better)
 '''),
     # ------------------------------------------------------------------------------------------
@@ -134,29 +108,33 @@ GRID_SETTINGS = {
     "packing m=4": {"pack": 4},
     "minimax loss": {"loss": "minimax"},
 }
+# 表里打印的中文名（图里的标题仍用上面的英文键：没装中文字体的机器上 matplotlib 画不出汉字）
+GRID_LABELS = {"baseline (128x3, Adam)": "基线（128×3，Adam）", "(1) bigger: 256x3": "(1) 更大：256×3",
+               "(1) bigger: 512x2": "(1) 更大：512×2", "(2) SGD (lr 0.01, momentum 0.5)": "(2) SGD（学习率 0.01，动量 0.5）",
+               "(3) L2 (weight_decay 1e-3)": "(3) L2（weight_decay 1e-3）", "(3) L1 (l1 1e-4)": "(3) L1（l1 1e-4）",
+               "packing m=2": "打包 m=2", "packing m=4": "打包 m=4", "minimax loss": "极小极大损失"}
 t0 = time.perf_counter()
 jobs = [dict(seed=s, **kw) for kw in GRID_SETTINGS.values() for s in SEEDS]
-flat = pmap(toy, jobs)
+flat = pmap(toy, jobs, WORKERS)
 grid_res = {name: flat[i * len(SEEDS):(i + 1) * len(SEEDS)] for i, name in enumerate(GRID_SETTINGS)}
-print(f"grid, {GRID_STEPS:,} steps per run, {len(SEEDS)} seed(s) per row, mean ± s.e. "
-      f"({time.perf_counter() - t0:.0f} s in all)\n")
-print(f"{'setting':<34} {'modes /25':>12} {'high quality %':>15} {'reverse KL':>13}")
-for name, rs in grid_res.items():
-    print(f"{name:<34} {fmt([r['modes'] for r in rs]):>12} {fmt([r['hq'] for r in rs], 100):>15} "
-          f"{fmt([r['rkl'] for r in rs], digits=2):>13}")
+print(f"grid，每次 {GRID_STEPS:,} 步，每行 {len(SEEDS)} 个种子，均值 ± 标准误（共 {time.perf_counter() - t0:.0f} 秒）\n")
 ref = load("grid", "test", n=2500)
-print(f"{'real data (2,500 test points)':<34} {mode_coverage(ref.x, ref.centres, ref.std)}")
+real = mode_coverage(ref.x, ref.centres, ref.std)
+print_table(["设置", "模式数 /25", "高质量 %", "反向 KL"],
+            [[GRID_LABELS[name], fmt([r["modes"] for r in rs]), fmt([r["hq"] for r in rs], 100),
+              fmt([r["rkl"] for r in rs], digits=2)] for name, rs in grid_res.items()]
+            + [["真实数据（2,500 个测试点）", real.modes, f"{100 * real.high_quality:.1f}", f"{real.reverse_kl:.2f}"]])
 
 base = grid_res["baseline (128x3, Adam)"]
 for name, rs in grid_res.items():
     if name == "baseline (128x3, Adam)":
         continue
-    sec = "6.1 (article)" if name.startswith("(") else "6.1 (literature)"
-    before, after = base, rs
-    if name == "minimax loss":   # the remedy is the non-saturating loss: before = minimax, after = baseline
-        name, before, after = "non-saturating loss (vs minimax)", rs, base
-    SUMMARY.append((sec, name, "grid modes /25", [r["modes"] for r in before], [r["modes"] for r in after], True))
-    SUMMARY.append((sec, name, "grid high quality %", [100 * r["hq"] for r in before], [100 * r["hq"] for r in after], True))
+    sec = "6.1（文章）" if name.startswith("(") else "6.1（文献）"
+    before, after, label = base, rs, GRID_LABELS[name]
+    if name == "minimax loss":   # 要检验的是非饱和损失：改动前 = 极小极大，改动后 = 基线
+        label, before, after = "非饱和损失（对比极小极大）", rs, base
+    SUMMARY.append((sec, label, "grid 模式数 /25", [r["modes"] for r in before], [r["modes"] for r in after], True))
+    SUMMARY.append((sec, label, "grid 高质量 %", [100 * r["hq"] for r in before], [100 * r["hq"] for r in after], True))
 
 fig, axes = plt.subplots(3, 3, figsize=(9, 9))
 for a, (name, rs) in zip(axes.ravel(), grid_res.items()):
@@ -265,28 +243,30 @@ MNIST_SETTINGS = {
     "6.3 (1) 1,000 training digits": {"n_train": 1000},
     "6.3 (2) D 256x3": {"d_hidden": (256, 256, 256)},
 }
+MNIST_LABELS = {"baseline": "基线", "(1a) uniform z": "(1a) 均匀分布的 z", "(1b) z_dim 10": "(1b) z 为 10 维",
+                "(2) G 256x3": "(2) G 256×3", "(3) SGD": "(3) SGD", "6.3 (1) 1,000 training digits": "6.3 (1) 只用 1,000 张训练数字",
+                "6.3 (2) D 256x3": "6.3 (2) D 256×3"}
 t0 = time.perf_counter()
 jobs = [dict(seed=s, every=MNIST_EVERY, **kw) for kw in MNIST_SETTINGS.values() for s in SEEDS]
-flat = pmap(run_mnist, jobs)
+flat = pmap(run_mnist, jobs, WORKERS)
 mn = {name: flat[i * len(SEEDS):(i + 1) * len(SEEDS)] for i, name in enumerate(MNIST_SETTINGS)}
-print(f"mnist5k, {MNIST_STEPS:,} steps per run, {len(SEEDS)} seed(s) per row, mean ± s.e. "
-      f"({time.perf_counter() - t0:.0f} s in all)\n")
-print("Frechet: at the last step; FD median: median over the checkpoints every "
-      f"{MNIST_EVERY} steps; D wins: runs whose mean D(G(z)) over the last 200 steps is below 0.05\n")
-print(f"{'setting':<32} {'Frechet':>14} {'FD median':>14} {'D wins':>7} {'confidence':>12} {'classes':>10} {'detect acc':>14}")
-for name, rs in mn.items():
-    print(f"{name:<32} {fmt([r['frechet'] for r in rs]):>14} {fmt([r['fd_median'] for r in rs]):>14} "
-          f"{sum(r['d_wins'] for r in rs):>3d} / {len(rs)} {fmt([r['confidence'] for r in rs], digits=2):>12} "
-          f"{fmt([r['classes'] for r in rs]):>10} {fmt([r['detect'] for r in rs], digits=3):>14}")
+print(f"mnist5k，每次 {MNIST_STEPS:,} 步，每行 {len(SEEDS)} 个种子，均值 ± 标准误（共 {time.perf_counter() - t0:.0f} 秒）\n")
+print(f"Fréchet：最后一步的值；检查点中位数：每 {MNIST_EVERY} 步一个检查点，取中位数；"
+      "D 获胜：最近 200 步 D(G(z)) 的平均值低于 0.05 的运行数\n")
 s_real = class_scores(CLF, TEST.x, VALID.x)
-print(f"{'real: test vs validation digits':<32} {s_real.frechet:14.1f} {'':>14} {'':>7} {s_real.confidence_score:12.2f} "
-      f"{s_real.classes_covered:10d} {detection_accuracy(VALID.x, TEST.x, rng=0):14.3f}")
+print_table(["设置", "Fréchet", "检查点中位数", "D 获胜", "置信度分数", "类别", "检测准确率"],
+            [[MNIST_LABELS[name], fmt([r["frechet"] for r in rs]), fmt([r["fd_median"] for r in rs]),
+              f"{sum(r['d_wins'] for r in rs)} / {len(rs)}", fmt([r["confidence"] for r in rs], digits=2),
+              fmt([r["classes"] for r in rs]), fmt([r["detect"] for r in rs], digits=3)] for name, rs in mn.items()]
+            + [["真实数字：测试集对验证集", f"{s_real.frechet:.1f}", "", "", f"{s_real.confidence_score:.2f}",
+                s_real.classes_covered, f"{detection_accuracy(VALID.x, TEST.x, rng=0):.3f}"]])
 
 for name in ("(1a) uniform z", "(1b) z_dim 10", "(2) G 256x3", "(3) SGD"):
     b, a = mn["baseline"], mn[name]
-    SUMMARY.append(("6.2", name, "Frechet (last step)", [r["frechet"] for r in b], [r["frechet"] for r in a], False))
-    SUMMARY.append(("6.2", name, "Frechet (median ckpt)", [r["fd_median"] for r in b], [r["fd_median"] for r in a], False))
-    SUMMARY.append(("6.2", name, "confidence score", [r["confidence"] for r in b], [r["confidence"] for r in a], True))
+    label = MNIST_LABELS[name]
+    SUMMARY.append(("6.2", label, "Fréchet（最后一步）", [r["frechet"] for r in b], [r["frechet"] for r in a], False))
+    SUMMARY.append(("6.2", label, "Fréchet（检查点中位数）", [r["fd_median"] for r in b], [r["fd_median"] for r in a], False))
+    SUMMARY.append(("6.2", label, "置信度分数", [r["confidence"] for r in b], [r["confidence"] for r in a], True))
 
 fig, axes = plt.subplots(1, 5, figsize=(13, 3.2))
 for a, name in zip(axes, ("baseline", "(1a) uniform z", "(1b) z_dim 10", "(2) G 256x3", "(3) SGD")):
@@ -306,17 +286,17 @@ ax.legend(fontsize=7, ncol=2)
 fig.tight_layout()
 '''),
     md(r"""
-**怎么读。** 先看基线那一行的“D wins”列和曲线图：平滑配方在 3,000 步附近常常正处在**判别器获胜**的\
+**怎么读。** 先看基线那一行的“D 获胜”列和曲线图：平滑配方在 3,000 步附近常常正处在**判别器获胜**的\
 不稳定期（第 5 章的检查点里也看到了同样的暂时崩溃），所以基线在最后一步的 Fréchet 距离很大、种子间差别\
 也很大。这让“最后一步”的比较对基线不公平：其他设置在第 3,000 步的 Fréchet 距离更小，很大程度上\
 是因为它们在那一刻没有处于崩溃期，而不是因为改动本身提高了样本质量。因此表里还给了各检查点的\
-中位数（“FD median”），总表同时列出两者。
+中位数（“检查点中位数”一列），总表同时列出两者。
 
 - **(1) 噪声的分布和维数。** 输入噪声 $z$ 只是生成器的“坐标”，本身没有“质量”高低：图像里的斑点噪声\
   不是输入噪声“漏”进了图像，生成器的输出是 $z$ 的确定函数。换成均匀分布或 10 维，在“最后一步”一列看上去\
-  大有改善，但在“FD median”一列里与基线的差别都在两倍标准误之内（总表判为 unclear）：\
+  大有改善，但在“检查点中位数”一列里与基线的差别都在两倍标准误之内（总表判为“看不出”）：\
   没有证据表明“更好的噪声”提高了样本质量。
-- **(2) 更大的生成器**同理：“FD median”与基线几乎相同。全连接生成器加宽之后仍然逐像素独立输出，样本里的斑点噪声依旧（见样本图）。\
+- **(2) 更大的生成器**同理：“检查点中位数”与基线几乎相同。全连接生成器加宽之后仍然逐像素独立输出，样本里的斑点噪声依旧（见样本图）。\
   换成卷积**结构**会怎样，第 8 章在同样的训练时间下实测了：DCGAN 的笔画光滑、没有斑点，但在这台 2 核 CPU 上，\
   5 分多钟里裁判给文章网络的分数更好（6.5 对 DCGAN 的 29.1），因为卷积的一步贵 5.5–14 倍；按步数比，卷积生成器配文章的判别器\
   确实更好（约 15,000 步：8.4 对 14.8）。
@@ -349,23 +329,24 @@ fig.tight_layout()
 这些模型就是 6.2 表里的同一批运行（最后一列）。
 """),
     code(r'''
-rows63 = (("(1) more real data: 1,000 -> 4,000 digits", "6.3 (1) 1,000 training digits", "baseline"),
-          ("(2) D 256x3", "baseline", "6.3 (2) D 256x3"),
+rows63 = (("(1) 更多真实数据：1,000 → 4,000 张", "6.3 (1) 1,000 training digits", "baseline"),
+          ("(2) D 256×3", "baseline", "6.3 (2) D 256x3"),
           ("(3) SGD", "baseline", "(3) SGD"))
-print(f"{'remedy':<42} {'before':>16} {'after':>16}   (detection accuracy; 0.5 = indistinguishable)")
+print("检测准确率（0.5 = 分不出真假）：")
+print_table(["办法", "改动前", "改动后"],
+            [[label, fmt([r["detect"] for r in mn[before]], digits=3), fmt([r["detect"] for r in mn[after]], digits=3)]
+             for label, before, after in rows63])
 for label, before, after in rows63:
-    b, a = [r["detect"] for r in mn[before]], [r["detect"] for r in mn[after]]
-    print(f"{label:<42} {fmt(b, digits=3):>16} {fmt(a, digits=3):>16}")
-    SUMMARY.append(("6.3", label, "detection accuracy", b, a, False))
-print()
-for label, before, after in rows63:
-    print(f"{label:<42} Frechet {fmt([r['frechet'] for r in mn[before]]):>14} -> "
-          f"{fmt([r['frechet'] for r in mn[after]]):>14}")
+    SUMMARY.append(("6.3", label, "检测准确率", [r["detect"] for r in mn[before]], [r["detect"] for r in mn[after]], False))
+print("\n同一批模型的 Fréchet 距离：")
+print_table(["办法", "改动前", "改动后"],
+            [[label, fmt([r["frechet"] for r in mn[before]]), fmt([r["frechet"] for r in mn[after]])]
+             for label, before, after in rows63])
 '''),
     md(r"""
 **怎么读。** 在这个步数下，检测准确率对**所有**设置都停在（或非常接近）1.0：一个新训练的检测器能认出\
 每一张假图，这个指标已经饱和，区分不出任何一条“办法”。所以对 6.3 的三条办法，本实验的结论只能是\
-“看不出差别”（总表记为 unclear），而原因是样本离真实分布还很远，不是办法本身有效或无效。\
+“看不出差别”（总表记为“看不出”），而原因是样本离真实分布还很远，不是办法本身有效或无效。\
 第二张表是同一批模型的 Fréchet 距离：它还没有饱和，可以看出更大的判别器让样本明显更接近真实分布——\
 按文章 6.3 的字面意思，这反而会让“鉴定”更难。“更多真实数据”一行要对照 6.2 的说明来看：基线\
 （4,000 张）在第 3,000 步常处于不稳定期，所以它的 Fréchet 距离并不比只用 1,000 张数据的模型好。
@@ -393,21 +374,23 @@ recipes = {"article: real label 1.0, G lr = D lr": {"real_label": 1.0, "g_lr": 2
            "default: real label 0.9, G lr = 2 x D lr": {}}
 t0 = time.perf_counter()
 jobs = [dict(seed=s, steps=RECIPE_STEPS, every=EVERY, **kw) for kw in recipes.values() for s in RECIPE_SEEDS]
-flat = pmap(run_mnist, jobs)
+flat = pmap(run_mnist, jobs, WORKERS)
 rec = {name: flat[i * len(RECIPE_SEEDS):(i + 1) * len(RECIPE_SEEDS)] for i, name in enumerate(recipes)}
-print(f"{RECIPE_STEPS:,} steps, seeds {RECIPE_SEEDS} ({time.perf_counter() - t0:.0f} s in all); "
-      "each cell: Frechet distance  [mean D(x) / mean D(G(z)) over the last 200 steps]\n")
+print(f"{RECIPE_STEPS:,} 步，种子 {RECIPE_SEEDS}（共 {time.perf_counter() - t0:.0f} 秒）；"
+      "每格：Fréchet 距离 [最近 200 步的平均 D(x) / 平均 D(G(z))]\n")
 steps_h = [h[0] for h in rec[next(iter(rec))][0]["history"]]
+RECIPE_LABELS = {"article: real label 1.0, G lr = D lr": "文章的配方：真实标签 1.0，G 与 D 学习率相同",
+                 "default: real label 0.9, G lr = 2 x D lr": "平滑配方（default）：真实标签 0.9，G 的学习率是 D 的 2 倍"}
 for name, rs in rec.items():
-    print(name)
-    for k, step in enumerate(steps_h):
-        cells = "   ".join(f"seed {r_seed}: {r['history'][k][1]:7.1f} [{r['history'][k][2]:.2f} / {r['history'][k][3]:.2f}]"
-                           for r_seed, r in zip(RECIPE_SEEDS, rs))
-        print(f"  step {step:6d}   {cells}")
-SUMMARY.append(("extra", "label smoothing 0.9 + G lr 2x (vs article recipe)", f"Frechet at step {RECIPE_STEPS}",
+    print(RECIPE_LABELS[name])
+    print_table(["步"] + [f"种子 {seed}" for seed in RECIPE_SEEDS],
+                [[f"{step:,}"] + [f"{r['history'][k][1]:7.1f} [{r['history'][k][2]:.2f} / {r['history'][k][3]:.2f}]"
+                                  for r in rs] for k, step in enumerate(steps_h)], left=0)
+    print()
+SUMMARY.append(("补充", "标签平滑 0.9 + G 学习率加倍（对比文章的配方）", f"第 {RECIPE_STEPS:,} 步的 Fréchet",
                 [r["frechet"] for r in rec["article: real label 1.0, G lr = D lr"]],
                 [r["frechet"] for r in rec["default: real label 0.9, G lr = 2 x D lr"]], False))
-SUMMARY.append(("extra", "label smoothing 0.9 + G lr 2x (vs article recipe)", "Frechet (median ckpt)",
+SUMMARY.append(("补充", "标签平滑 0.9 + G 学习率加倍（对比文章的配方）", "Fréchet（检查点中位数）",
                 [r["fd_median"] for r in rec["article: real label 1.0, G lr = D lr"]],
                 [r["fd_median"] for r in rec["default: real label 0.9, G lr = 2 x D lr"]], False))
 
@@ -434,7 +417,7 @@ fig.tight_layout()
 - **平滑配方**：两个种子都在几千步时经历了同样的判别器获胜期。其中一个种子之后恢复，Fréchet 距离\
   一路降到整本 notebook 里最低的水平（见表），与单次试跑里“一直改善到约两万步”相符；**另一个种子没有恢复**，\
   在本实验的步数内一直停在判别器获胜的状态。所以在这 2 个种子上，平滑配方降低了崩溃持续的概率，\
-  但不能保证不崩溃；总表里这一行的判定也因此是 unclear。
+  但不能保证不崩溃；总表里这一行的判定也因此是“看不出”。
 
 这个实验的步数（见输出）少于两万步，是为了让整本 notebook 在时间预算内跑完；两个种子只够看方向。
 """),
@@ -442,27 +425,28 @@ fig.tight_layout()
 def verdict(before, after, higher_better):
     (mb, sb), (ma, sa) = mean_se(before), mean_se(after)
     if len(before) < 2 or len(after) < 2 or not (np.isfinite(mb) and np.isfinite(ma)):
-        return "unclear (1 seed)" if len(before) < 2 else "unclear"
-    if abs(ma - mb) <= 2 * math.hypot(sb, sa):
-        return "unclear"
-    return "yes" if (ma > mb) == higher_better else "no (worse)"
+        return "看不出（1 个种子）" if len(before) < 2 else "看不出"
+    if abs(ma - mb) <= 2 * np.hypot(sb, sa):
+        return "看不出"
+    return "有帮助" if (ma > mb) == higher_better else "没有（更差）"
 
 
-print(f"{'section':<16} {'remedy':<52} {'metric':<22} {'before':>16} {'after':>16}  helps?")
+rows = []
 for sec, remedy, metric, before, after, hb in SUMMARY:
-    digits = 3 if "detection" in metric else (2 if "confidence" in metric else 1)
-    print(f"{sec:<16} {remedy:<52} {metric:<22} {fmt(before, digits=digits):>16} {fmt(after, digits=digits):>16}  "
-          f"{verdict(before, after, hb)}")
+    digits = 3 if "检测" in metric else (2 if "置信度" in metric else 1)
+    rows.append([sec, remedy, metric, fmt(before, digits=digits), fmt(after, digits=digits),
+                 verdict(before, after, hb)])
+print_table(["节", "办法", "指标", "改动前", "改动后", "有帮助吗"], rows, left=3)
 '''),
     md(r"""
 **结论怎么看。** 总表的判定只基于 3 个种子（配方实验 2 个）和较短的训练，是“在这些设置下是否看得出差别”，\
-不是一般性的结论；判定规则也很粗，“yes”要和同一改动的另一行一起读：
+不是一般性的结论；判定规则也很粗，“有帮助”要和同一改动的另一行一起读：
 
 - **6.1**：文章的三条办法没有一条同时明显提高“捕获的模式数”和“高质量比例”：更大的网络方向不一，\
   SGD 的模式数上升只是因为样本更散，L1 的小幅改善还需要更多种子确认。打包在这里也只换来了覆盖、没有保住精度（训练太短）。\
   真正明确的一条是损失形式：非饱和损失比文章公式里的极小极大损失好得多。
 - **6.2**：(1)(2) 两条在“最后一步”的比较里看上去有效，很大程度上是基线在那一刻处于不稳定期造成的；\
-  在更可靠的“FD median”一行里它们都是 unclear，SGD 则更差。更明显的改善来自更大的**判别器**，而不是文章建议的更好的噪声或生成器。
+  在更可靠的“检查点中位数”一行里它们都是“看不出”，SGD 则更差。更明显的改善来自更大的**判别器**，而不是文章建议的更好的噪声或生成器。
 - **6.3**：检测准确率在这个质量水平上饱和（全是 1.0），三条办法都判定不了。文章把“难以鉴别”既当成\
   问题又当成目标：一个真正有效的办法只会让鉴定更难。
 - **配方**：文章的配方在两个种子上都让判别器完全获胜；单边标签平滑加双倍 G 学习率让一个种子恢复并\
@@ -488,7 +472,8 @@ for sec, remedy, metric, before, after, hb in SUMMARY:
 | `--lr-decay linear` | `minigan.schedule.lr_factor` | 两个网络的学习率，后半程线性降到 0 |
 
 **研究的协议**（`minigan reproduce study`，结果在仓库的 `results/study.md` 和 `results/study.json`）：\
-每个配方在 5 个种子（1–5，调参时没有用过）上各训练 18,000 步，网络始终是文章的大小；\
+每个配方在 5 个种子（1–5）上各训练 18,000 步，网络始终是文章的大小（种子 0 只用于更早的试跑；\
+默认配方就是按这张表在种子 1–5 上挑出来的，所以检验它要用别的种子，见书的附录 D）；\
 训练后从 G（有滑动平均时用平均后的 G）采 5,000 个样本，用**裁判**打分——裁判是一个用 minigan\
 自己的引擎训练的小卷积网络（`minigan.metrics.judge`，在 1,000 张留出数字上的准确率约 98%），\
 取它的 128 维倒数第二层特征算 Fréchet 距离，用它的预测类别算类别直方图与均匀分布的 KL。\
@@ -501,14 +486,16 @@ from pathlib import Path
 STUDY = json.loads(Path("../results/study.json").read_text(encoding="utf-8"))
 runs = STUDY["runs"]
 names = list(dict.fromkeys(r["variant"] for r in runs))
-print(f"{STUDY['steps']:,} steps per run; judge accuracy on held-out digits {STUDY['judge_accuracy']:.3f}\n")
-print(f"{'recipe':<34} {'Frechet':>16} {'worst':>7} {'class KL':>15} {'classes':>11} {'good seeds':>10} {'seconds':>9}")
+print(f"每次 {STUDY['steps']:,} 步；裁判在留出数字上的准确率 {STUDY['judge_accuracy']:.3f}；"
+      "达标：Fréchet ≤ 100 且类别 KL ≤ 0.05\n")
+rows = []
 for name in names:
     rs = [r for r in runs if r["variant"] == name]
     good = sum(r["frechet"] <= 100 and r["kl_to_uniform"] <= 0.05 for r in rs)
-    print(f"{name:<34} {fmt([r['frechet'] for r in rs]):>16} {max(r['frechet'] for r in rs):7.1f} "
-          f"{fmt([r['kl_to_uniform'] for r in rs], digits=3):>15} {fmt([r['classes_covered'] for r in rs]):>11} "
-          f"{good:>6}/{len(rs)} {fmt([r['seconds'] for r in rs], digits=0):>9}")
+    rows.append([name, fmt([r["frechet"] for r in rs]), f"{max(r['frechet'] for r in rs):.1f}",
+                 fmt([r["kl_to_uniform"] for r in rs], digits=3), fmt([r["classes_covered"] for r in rs]),
+                 f"{good}/{len(rs)}", fmt([r["seconds"] for r in rs], digits=0)])
+print_table(["配方", "Fréchet", "最差种子", "类别 KL", "类别", "达标种子", "秒"], rows)
 
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
 for i, name in enumerate(names):
@@ -529,7 +516,7 @@ fig.tight_layout()
 from minigan.study import default_variant
 
 DEFAULT = default_variant()   # 研究中与今天的默认配方完全相同的那一行
-print("today's default recipe is the study's row:", DEFAULT)
+print("今天的默认配方就是研究中的这一行：", DEFAULT)
 shown = [n for n in ("article", "smoothing", DEFAULT) if n in names]
 fig, axes = plt.subplots(1, len(shown), figsize=(4.2 * len(shown), 4.4))
 for ax, name in zip(np.atleast_1d(axes), shown):
@@ -589,7 +576,7 @@ $\sigma = v^\top W u$；把 $u, v$ 视为常数，$\partial\sigma/\partial W = v
   很多“噪声”只是训练还没走到那一步。
 - **无效或有害的**：谱归一化让这些小网络几乎学不动；后半程的学习率衰减减少了抖动，但也减少了有效步数，\
   总体变差；实例噪声没有明显帮助，每步还慢了三成。
-- 最终的默认配方是表中“+dropout+translate+ema lr x2”这一行（上面打印了它的名字）。它是在种子 0–5 上挑出来的，\
+- 最终的默认配方是表中“+dropout+translate+ema lr x2”这一行（上面打印了它的名字）。它是在种子 0–5 上挑出来的（种子 0 试跑，种子 1–5 是这张表），\
   书的附录 D 用另外 10 个种子（20–29）检验它，默认长度 18,600 步（按空闲机器上量出的每步用时定，见书的第 6 章）；\
   那里有两个特征空间不同的裁判，一个改动只有两个裁判都认可才算改进。裁判的分数只在 minigan 内部可比。
 """),
