@@ -82,3 +82,24 @@ def test_spaces_around_a_link_between_chinese_characters_go_and_spaces_next_to_c
     code_first = paragraph(nodes.Text("用"), nodes.literal("", "张量"), nodes.Text(" 表示"))
     ext.join_lines(code_first)
     assert code_first.astext() == "用张量 表示"  # the space after code stays
+
+
+def test_a_formula_keeps_the_punctuation_after_it():
+    """Issue 23: a "，" started a line after "[−1,1]" in chapter 3."""
+    ext = extension()
+    from docutils import nodes
+
+    maths = nodes.math("", "[-1, 1]")
+    p = paragraph(nodes.Text("取值在 "), maths, nodes.Text("，与缩放后的像素一致"))
+    ext.keep_punctuation_with_maths(p)
+    group = p.children[1]
+    assert isinstance(group, nodes.inline) and group["classes"] == ["nowrap"]
+    assert group.children[0] is maths and str(group.children[1]) == "，"
+    assert str(p.children[2]) == "与缩放后的像素一致" and p.children[2].parent is p
+    assert p.astext() == "取值在 [-1, 1]，与缩放后的像素一致"
+    before = p.deepcopy().pformat()
+    ext.keep_punctuation_with_maths(p)  # a second pass (doctree-resolved) changes nothing
+    assert p.pformat() == before
+    plain = paragraph(nodes.Text("当 "), nodes.math("", "x"), nodes.Text(" 很大时"))
+    ext.keep_punctuation_with_maths(plain)
+    assert not list(plain.findall(nodes.inline))

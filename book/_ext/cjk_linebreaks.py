@@ -11,7 +11,9 @@ and last characters ("见第 5.2 节与").  A newline or space next to Latin tex
 code or maths stays, which is the usual spacing between Chinese and them.
 A number and its unit stay on one line: the space in "95 %" becomes a narrow
 no-break space (U+202F), which a browser never breaks ("95 / %" split over two lines).
-Code, literals and maths are never changed.  It runs when a page is read and again when
+A formula keeps the full-width punctuation that follows it on its line: the two are
+wrapped in ``<span class="nowrap">`` (book.css), so "，" never starts a line after
+"$[-1, 1]$".  Code, literals and maths are never changed.  It runs when a page is read and again when
 its cross-references are resolved (a link's text may be known only then).
 """
 
@@ -94,6 +96,31 @@ def replace_node(old: nodes.Text, new: nodes.Text) -> None:
     new.parent = parent
 
 
+#: Full-width punctuation that must not start a line.
+_CLOSING = "，。；：、）！？」』”’"
+
+
+def keep_punctuation_with_maths(block: nodes.Element) -> None:
+    """Wrap each inline formula and the full-width punctuation right after it in one
+    ``inline`` node of class ``nowrap``."""
+    for maths in list(block.findall(nodes.math)):
+        parent = maths.parent
+        if parent is None or (isinstance(parent, nodes.inline) and "nowrap" in parent["classes"]):
+            continue
+        index = next(i for i, child in enumerate(parent.children) if child is maths)
+        after = parent.children[index + 1] if index + 1 < len(parent.children) else None
+        if not isinstance(after, nodes.Text) or not str(after) or str(after)[0] not in _CLOSING:
+            continue
+        text = str(after)
+        group = nodes.inline("", "", classes=["nowrap"])
+        parent.children[index:index + 2] = [group] + ([nodes.Text(text[1:])] if len(text) > 1 else [])
+        group.parent = parent
+        for child in (maths, nodes.Text(text[0])):
+            group.append(child)
+        for child in parent.children[index + 1:index + 2]:
+            child.parent = parent
+
+
 def process(app: Sphinx, doctree: nodes.document) -> None:
     for block in list(doctree.findall(nodes.TextElement)):
         # Outermost text elements only (a paragraph, a title, a caption...): nested
@@ -102,6 +129,7 @@ def process(app: Sphinx, doctree: nodes.document) -> None:
             continue
         join_lines(block)
         keep_units(block)
+        keep_punctuation_with_maths(block)
 
 
 def process_resolved(app: Sphinx, doctree: nodes.document, docname: str) -> None:
