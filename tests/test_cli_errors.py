@@ -251,3 +251,14 @@ def test_every_help_page_prints(capsys):
             parser.parse_args(argv)
         assert exit_info.value.code == 0, argv
         assert capsys.readouterr().out.startswith("usage: minigan"), argv
+
+
+def test_gradcheck_command_lists_every_layer_and_refuses_a_bad_tolerance(tmp_path):
+    """``minigan gradcheck``: the table covers the new layers and G through D, exit 0; a
+    tolerance that is not positive is one line and exit 2."""
+    r = minigan("gradcheck", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    for name in ("Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "Dense", "DCGAN D on real + fake"):
+        assert name in r.stdout, name
+    assert "all passed" in r.stdout and " fail" not in r.stdout
+    assert_one_line_error(minigan("gradcheck", "--tol", "0", cwd=tmp_path), "--tol")
