@@ -338,13 +338,14 @@ def test_reader_layout_checks_fail_on_their_defects(browser, tmp_path):
     """A page made by hand: a table and a picture wider than the column, a table that
     scrolls without keeping its first column, a viewer 388 px wide: each is reported."""
     wide_row = "".join(f"<td>column {k} with some text</td>" for k in range(30))
+    pixel = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"
     page = tmp_path / "defects.html"
     page.write_text(f"""<!DOCTYPE html><html><body><article class="bd-article" style="width: 600px">
 <table id="too-wide"><tbody><tr>{wide_row}</tr></tbody></table>
 <div class="pst-scrollable-table-container" style="overflow-x: auto">
   <table id="scrolls"><tbody><tr>{wide_row}</tr></tbody></table></div>
-<img id="big" alt="big" style="width: 900px" src="data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7">
-<div class="animation"><img style="width: 388px" src="data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"></div>
+<img id="big" alt="big" style="width: 900px" src="{pixel}">
+<div class="animation"><img style="width: 388px" src="{pixel}"></div>
 </article></body></html>""", encoding="utf-8")
     browser.get(page.as_uri())
     r = browser.execute_async_script(LAYOUT_JS)
