@@ -169,7 +169,8 @@ function report() {
     if (box.getBoundingClientRect().right > right) { wide.push('table ' + name(table)); continue; }
     if (scrolls) {
       const first = table.querySelector('tbody tr td, tbody tr th');
-      if (!first || getComputedStyle(first).position !== 'sticky') wide.push('table scrolls, first column not kept: ' + name(table));
+      if (!first || getComputedStyle(first).position !== 'sticky')
+        wide.push('table scrolls, first column not kept: ' + name(table));
     }
   }
   for (const img of article.querySelectorAll('img')) {
