@@ -46,7 +46,7 @@ ROWS = [
         {"arch": "dcgan_g"}),
     Row("dcgan no bn", "the DCGAN without batch norm in G and D", {"arch": "dcgan", "batchnorm": False}),
     Row("dcgan", "the DCGAN: transposed convolutions and batch norm in G, strided convolutions and batch norm in D",
-        {"arch": "dcgan"}),
+        {"arch": "dcgan", "batchnorm": True}),
 ]
 ROWS_BY_NAME = {r.name: r for r in ROWS}
 

@@ -23,7 +23,9 @@ from minigan.optim import SGD
 from minigan.selfcheck import discriminator_real_and_fake
 from minigan.train import TrainConfig, resume, train
 
-SMALL = dict(arch="dcgan", channels=4, batch_size=16, n=400, sample_every=100)
+# batch norm on: these tests follow its statistics through training, checkpoints and the
+# moving average (the default --arch dcgan has none, results/dcgan_recipe/).
+SMALL = dict(arch="dcgan", channels=4, batch_size=16, n=400, sample_every=100, batchnorm=True)
 
 
 def small_dcgan(seed=0, dtype=np.float64, batchnorm=True):
@@ -160,6 +162,8 @@ def test_train_sample_eval_on_the_command_line(tmp_path):
     assert done.returncode == 0, done.stderr
     config = json.loads((run / "config.json").read_text())
     assert config["config"]["arch"] == "dcgan" and config["config"]["translate"] == 2
+    # the recipe results/dcgan_recipe/ chose: no batch norm, no dropout, 80 epochs by default
+    assert config["config"]["batchnorm"] is False and config["config"]["dropout"] == 0.0
     done = minigan("sample", "--checkpoint", str(run), "-n", "16", "-o", str(tmp_path / "grid.png"))
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "grid.png").stat().st_size > 0
@@ -193,3 +197,24 @@ def test_minigan_gradcheck_covers_the_new_layers():
     for name in ("Conv2d, stride 2, padding 1: W", "ConvTranspose2d, output_padding 1: dx", "BatchNorm1d: gamma",
                  "BatchNorm2d: dx", "DCGAN G through D: G.", "DCGAN D on real + fake"):
         assert name in text, name
+
+
+def test_default_recipes_of_the_convolutional_archs():
+    """``--arch dcgan``: no batch norm, no dropout, 4,960 steps (results/dcgan_recipe/);
+    ``dcgan_g``: DCGAN's G with its batch norm and the image recipe's dropout in the article's D."""
+    from minigan.train import TrainConfig, load_dataset
+    from minigan.train.networks import build_networks
+
+    def resolved(**kw):
+        config = TrainConfig(dataset="mnist5k", **kw).validate()
+        return config.resolve(load_dataset(config)).validate()
+
+    dcgan = resolved(arch="dcgan")
+    assert dcgan.batchnorm is False and dcgan.dropout == 0.0 and dcgan.translate == 2 and dcgan.ema == 0.999
+    assert dcgan.epochs * 62 == 4_960 and dcgan.steps is None
+    G, D = build_networks(dcgan, 784, image_shape=(28, 28), rng=0)[:2]
+    assert not any(type(m).__name__.startswith("BatchNorm") for m in list(G.modules) + list(D.modules))
+    dcgan_g = resolved(arch="dcgan_g")
+    assert dcgan_g.batchnorm is True and dcgan_g.dropout == 0.3
+    assert resolved(arch="dcgan", batchnorm=True).batchnorm is True
+    assert resolved().batchnorm is None  # the article's networks have no such layers

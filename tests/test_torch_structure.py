@@ -350,7 +350,7 @@ def test_from_torch_refuses_nchw_layers_and_what_minigan_cannot_compute():
 
 
 DCGAN = dict(dataset="mnist5k", n=256, arch="dcgan", channels=4, z_dim=8, batch_size=16, dtype="float64", ema=0.9,
-             checkpoint_every=10 ** 6)
+             checkpoint_every=10 ** 6, batchnorm=True)
 
 
 def quiet(**kw):
@@ -431,7 +431,7 @@ def minigan(*args, cwd, timeout=300):
 def test_cli_export_import_of_a_dcgan_run(tmp_path):
     r = minigan("train", "--dataset", "mnist5k", "--n", "128", "--arch", "dcgan", "--channels", "4", "--z-dim", "8",
                 "--batch-size", "16", "--steps", "6", "--ema", "0.9", "--dtype", "float64", "--engine", "torch",
-                "--no-viewer", "-q", "--out", "run", cwd=tmp_path)
+                "--batchnorm", "--no-viewer", "-q", "--out", "run", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     r = minigan("export", "--checkpoint", "run", "-o", "model.pt", cwd=tmp_path)
     assert r.returncode == 0, r.stderr

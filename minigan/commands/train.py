@@ -97,7 +97,8 @@ def add_arguments(p):
     m.add_argument("--channels", type=int, metavar="C",
                    help="--arch dcgan: G has 2C then C channels, D C then 2C (default 32)")
     m.add_argument("--batchnorm", action=argparse.BooleanOptionalAction, default=None,
-                   help="--arch dcgan: keep the batch-norm layers of G and D (default: yes)")
+                   help="--arch dcgan: batch-norm layers in G and D (default: no for dcgan, chosen by "
+                        "results/dcgan_recipe/; yes in dcgan_g's G)")
     m.add_argument("--alpha", type=float, help="leaky ReLU slope (default 0.2)")
     m.add_argument("--noise", choices=NOISE_KINDS, help="distribution of z (default gaussian)")
     m.add_argument("--output", choices=OUTPUTS,

@@ -29,17 +29,22 @@ def build_networks(config: TrainConfig, data_dim: int, rng, *, image_shape=None,
     rng = as_generator(rng)
     augment_rng = as_generator(augment_rng)
     dtype = np.dtype(config.dtype)
+    batchnorm = config.batchnorm
     if config.arch in ("dcgan", "dcgan_g"):
         if image_shape is None:
             raise ValueError(f"build_networks: --arch {config.arch} needs the data's image_shape")
-        G = build_dcgan_generator(config.z_dim, tuple(image_shape), config.channels, batchnorm=config.batchnorm,
+        if batchnorm is None:  # not resolved: the architecture's recipe
+            from .config import DCGAN_RECIPES
+
+            batchnorm = DCGAN_RECIPES[config.arch]["batchnorm"]
+        G = build_dcgan_generator(config.z_dim, tuple(image_shape), config.channels, batchnorm=batchnorm,
                                   dtype=dtype, rng=rng)
     else:
         G = build_generator(config.z_dim, config.hidden, data_dim, alpha=config.alpha, output=config.output,
                             dtype=dtype, rng=rng)
     if config.arch == "dcgan":
         core = Sequential(*build_dcgan_discriminator(tuple(image_shape), config.channels, alpha=config.alpha,
-                                                     batchnorm=config.batchnorm, dtype=dtype, rng=rng))
+                                                     batchnorm=batchnorm, dtype=dtype, rng=rng))
     else:
         core = build_discriminator(data_dim * config.pack, config.hidden, alpha=config.alpha, dtype=dtype, rng=rng)
     layers = []
