@@ -42,9 +42,12 @@ def tune_job(name: str, seed: int, steps: int):
 def check_job(name: str, seed: int):
     from minigan.study import study_run
     from minigan.train import TrainConfig, load_dataset
+    from minigan.train.config import steps_per_epoch
 
     config = TrainConfig(dataset="mnist5k", **CHECK[name]).validate()
-    steps = config.resolve(load_dataset(config)).steps
+    data = load_dataset(config)
+    resolved = config.resolve(data)
+    steps = resolved.epochs * steps_per_epoch(len(data), resolved.batch_size, resolved.d_steps)
     return name, study_run(CHECK[name], seed, steps)
 
 

@@ -84,7 +84,8 @@ class TrainConfig:
     hidden-layer widths of both (G: z_dim -> hidden -> data dim; D: data dim -> hidden ->
     1), or ``"dcgan"`` (:mod:`minigan.dcgan`, images only), whose ``channels`` C sets the
     widths (G: 2C then C channels; D: C then 2C) and ``batchnorm`` whether its
-    batch-norm layers are there (``None``: the architecture's recipe, :data:`DCGAN_RECIPES`).  ``epochs`` and ``steps`` are alternatives:
+    batch-norm layers are there (``None``: the architecture's recipe,
+    :data:`DCGAN_RECIPES`).  ``epochs`` and ``steps`` are alternatives:
     give one (``steps`` wins if both are set), or neither for the default length.
     ``sample_every`` is in epochs (default: about 50 pictures per run);
     ``checkpoint_every`` in steps (``None``: at epoch
