@@ -190,7 +190,8 @@ ZH: dict[str, str] = {
         "G 和 D 的隐藏层都是 3 × 256（G 有 35.9 万个参数，与 DCGAN 的 G 相当）：只加大小、不加结构",
     "DCGAN's generator (347k parameters) with the article's discriminator: structure in G only":
         "DCGAN 的生成器（34.7 万个参数）配文章的判别器：只有 G 有结构",
-    "the DCGAN without batch norm in G and D": "去掉 G 和 D 中批归一化的 DCGAN",
+    "the DCGAN without batch norm in G and D (today's default --arch dcgan)":
+        "去掉 G 和 D 中批归一化的 DCGAN（现在 `--arch dcgan` 的默认）",
     "the DCGAN: transposed convolutions and batch norm in G, strided convolutions and batch norm in D":
         "DCGAN：G 用转置卷积和批归一化，D 用步幅卷积和批归一化",
 }

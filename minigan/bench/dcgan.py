@@ -4,9 +4,10 @@ and where minigan's time goes.
 
 The step is :meth:`minigan.GAN.train_step` on the default ``--arch dcgan`` networks
 (28 x 28 digits, ``channels`` = 32: G z 100 -> 7x7x64 -> 14x14x32 -> 28x28x1, D 28x28x1
--> 14x14x32 -> 7x7x64 -> 1), float32, Adam(2e-4, betas (0.5, 0.999)): D on the real
-batch, then on a fake batch made by G's training pass, each pass with its own batch-norm
-statistics; then G through D.  The PyTorch step (:func:`make_torch_step`) is the
+-> 14x14x32 -> 7x7x64 -> 1; no batch norm, as ``minigan train --arch dcgan``; with
+``batchnorm=True`` DCGAN's batch-norm layers), float32, Adam(2e-4, betas (0.5, 0.999)):
+D on the real batch, then on a fake batch made by G's training pass (each pass with its
+own batch-norm statistics when there are any); then G through D.  The PyTorch step (:func:`make_torch_step`) is the
 idiomatic NCHW model with the same layers, the fakes under ``no_grad``, D frozen in the
 G step and fused Adam.
 
@@ -36,21 +37,22 @@ from .timing import alternate_blocks, median_ms
 Z_DIM, IMAGE, CHANNELS = 100, (28, 28), 32
 
 
-def build(seed: int = 0, channels: int = CHANNELS):
-    """minigan's DCGAN G and D (the defaults of ``minigan train --arch dcgan``, no remedies)."""
+def build(seed: int = 0, channels: int = CHANNELS, batchnorm: bool = False):
+    """minigan's DCGAN G and D (the networks of ``minigan train --arch dcgan``, which has no
+    batch norm by default; no remedies)."""
     from ..dcgan import build_dcgan_discriminator, build_dcgan_generator
     from ..nn import Sequential
 
-    G = build_dcgan_generator(Z_DIM, IMAGE, channels, rng=seed)
-    D = Sequential(*build_dcgan_discriminator(IMAGE, channels, rng=seed + 1))
+    G = build_dcgan_generator(Z_DIM, IMAGE, channels, batchnorm=batchnorm, rng=seed)
+    D = Sequential(*build_dcgan_discriminator(IMAGE, channels, batchnorm=batchnorm, rng=seed + 1))
     return G, D
 
 
-def make_minigan_step(real: np.ndarray, seed: int = 0, channels: int = CHANNELS):
+def make_minigan_step(real: np.ndarray, seed: int = 0, channels: int = CHANNELS, batchnorm: bool = False):
     from .. import GAN
     from ..optim import Adam
 
-    G, D = build(seed, channels)
+    G, D = build(seed, channels, batchnorm)
     gan = GAN(G, D, z_dim=Z_DIM, g_optimizer=Adam(G.params(), lr=2e-4, betas=(0.5, 0.999)),
               d_optimizer=Adam(D.params(), lr=2e-4, betas=(0.5, 0.999)), rng=seed + 2)
     return lambda: gan.train_step(real)
@@ -107,7 +109,7 @@ def make_floor_step(G, D, n: int, seed: int = 0):
     return products_step(dcgan_products(G, D, n), seed)
 
 
-def make_torch_step(real: np.ndarray, seed: int = 0, channels: int = CHANNELS):
+def make_torch_step(real: np.ndarray, seed: int = 0, channels: int = CHANNELS, batchnorm: bool = False):
     """The same step in PyTorch eager, NCHW (see the module docstring); returns ``step()``."""
     import torch
     from torch import nn
@@ -117,12 +119,16 @@ def make_torch_step(real: np.ndarray, seed: int = 0, channels: int = CHANNELS):
     n = real.shape[0]
     C, (H, W) = channels, IMAGE
     h, w = H // 4, W // 4
-    G = nn.Sequential(nn.Linear(Z_DIM, h * w * 2 * C, bias=False), nn.Unflatten(1, (2 * C, h, w)),
-                      nn.BatchNorm2d(2 * C), nn.ReLU(),
-                      nn.ConvTranspose2d(2 * C, C, 4, 2, 1, bias=False), nn.BatchNorm2d(C), nn.ReLU(),
+    def norm(c):  # a layer before batch norm has no bias (batch norm's shift replaces it)
+        return [nn.BatchNorm2d(c)] if batchnorm else []
+
+    bias = not batchnorm
+    G = nn.Sequential(nn.Linear(Z_DIM, h * w * 2 * C, bias=bias), nn.Unflatten(1, (2 * C, h, w)),
+                      *norm(2 * C), nn.ReLU(),
+                      nn.ConvTranspose2d(2 * C, C, 4, 2, 1, bias=bias), *norm(C), nn.ReLU(),
                       nn.ConvTranspose2d(C, 1, 4, 2, 1), nn.Tanh())
     D = nn.Sequential(nn.Conv2d(1, C, 4, 2, 1), nn.LeakyReLU(0.2),
-                      nn.Conv2d(C, 2 * C, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * C), nn.LeakyReLU(0.2),
+                      nn.Conv2d(C, 2 * C, 4, 2, 1, bias=bias), *norm(2 * C), nn.LeakyReLU(0.2),
                       nn.Flatten(), nn.Linear(h * w * 2 * C, 1))
     g_opt = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999), fused=True)
     d_opt = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999), fused=True)
@@ -148,13 +154,13 @@ def make_torch_step(real: np.ndarray, seed: int = 0, channels: int = CHANNELS):
     return step
 
 
-def time_by_layer(real: np.ndarray, steps: int = 10, seed: int = 0) -> dict[str, float]:
+def time_by_layer(real: np.ndarray, steps: int = 10, seed: int = 0, batchnorm: bool = False) -> dict[str, float]:
     """ms per step spent in each kind of layer (forward and backward, by class name), in
     the optimisers, and in the rest of the step, measured by wrapping every layer."""
     from .. import GAN
     from ..optim import Adam
 
-    G, D = build(seed)
+    G, D = build(seed, batchnorm=batchnorm)
     spent: dict[str, float] = defaultdict(float)
 
     def wrap(m):
@@ -202,7 +208,7 @@ def time_by_layer(real: np.ndarray, steps: int = 10, seed: int = 0) -> dict[str,
 
 
 def run_dcgan_benchmark(*, quick: bool = False, use_torch: bool = True, batches=(64,), seed: int = 0,
-                        minigan_threads: int | None = 1, progress=None) -> dict:
+                        minigan_threads: int | None = 1, batchnorm: bool = False, progress=None) -> dict:
     """Measure the DCGAN step at each batch size (see the module docstring).
 
     ``minigan_threads``: NumPy's BLAS threads during minigan's and the floor's blocks
@@ -223,10 +229,11 @@ def run_dcgan_benchmark(*, quick: bool = False, use_torch: bool = True, batches=
     with blas_threads(minigan_threads):
         for n in batches:
             real = np.random.default_rng(seed).uniform(-1, 1, (n, IMAGE[0] * IMAGE[1])).astype(np.float32)
-            G, D = build(seed)
-            steps = {"minigan": make_minigan_step(real, seed), "floor": make_floor_step(G, D, n, seed)}
+            G, D = build(seed, batchnorm=batchnorm)
+            steps = {"minigan": make_minigan_step(real, seed, batchnorm=batchnorm),
+                     "floor": make_floor_step(G, D, n, seed)}
             if use_torch:
-                torch_step = make_torch_step(real, seed)
+                torch_step = make_torch_step(real, seed, batchnorm=batchnorm)
                 steps["pytorch"] = torch_step
                 if minigan_threads is not None and minigan_threads != torch_threads:
                     def same_threads(_s=torch_step, _t=minigan_threads, _d=torch_threads):
@@ -251,8 +258,8 @@ def run_dcgan_benchmark(*, quick: bool = False, use_torch: bool = True, batches=
             rows.append(row)
         say("where minigan's time goes (batch 64)")
         real = np.random.default_rng(seed).uniform(-1, 1, (64, IMAGE[0] * IMAGE[1])).astype(np.float32)
-        breakdown = time_by_layer(real, 3 if quick else 20, seed)
-    G, D = build(seed)
-    return {"rows": rows, "breakdown_ms": breakdown, "minigan_threads": minigan_threads,
+        breakdown = time_by_layer(real, 3 if quick else 20, seed, batchnorm)
+    G, D = build(seed, batchnorm=batchnorm)
+    return {"rows": rows, "breakdown_ms": breakdown, "minigan_threads": minigan_threads, "batchnorm": batchnorm,
             "pytorch_threads": torch_threads, "params": {"G": G.num_params(), "D": D.num_params()},
             "flops_parts_per_sample": {k: flops(v) for k, v in dcgan_products(G, D, 1).items()}}

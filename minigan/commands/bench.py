@@ -30,6 +30,9 @@ def add_arguments(p):
     p.add_argument("--arch", choices=("mlp", "dcgan"), default="mlp",
                    help="mlp (default): the article's networks; dcgan: minigan.dcgan's, with NumPy's BLAS on 1 "
                         "thread as 'minigan train --arch dcgan' runs it (default --batch 64)")
+    p.add_argument("--batchnorm", action="store_true",
+                   help="--arch dcgan: time DCGAN's batch-norm layers too (minigan train --arch dcgan has none "
+                        "by default)")
 
 
 def _batches(text: str) -> tuple[int, ...]:
@@ -178,7 +181,7 @@ def _run_dcgan(args, batches, progress) -> int:
 
     use_torch = not args.no_torch and importlib.util.find_spec("torch") is not None
     result = run_dcgan_benchmark(quick=args.quick, use_torch=use_torch, batches=batches, seed=args.seed,
-                                 progress=progress)
+                                 batchnorm=args.batchnorm, progress=progress)
     result["machine"], result["blas"] = machine_info(), blas_info()
     print(json.dumps(result, indent=2) if args.json else format_dcgan_report(result))
     return 0
@@ -189,9 +192,10 @@ def format_dcgan_report(result: dict) -> str:
     m, blas = result["machine"], result["blas"]
     torch = result["pytorch_threads"] is not None
     lines = [
-        "minigan bench --arch dcgan: one GAN.train_step of minigan.dcgan's networks (28x28, channels 32)",
+        "minigan bench --arch dcgan: one GAN.train_step of minigan.dcgan's networks (28x28, channels 32, "
+        + ("with batch norm)" if result.get("batchnorm", True) else "no batch norm, as minigan train --arch dcgan)"),
         f"  G {result['params']['G']:,} parameters, D {result['params']['D']:,}; float32, Adam(2e-4, betas (0.5, "
-        "0.999)); D on the real batch, then on a fake batch (separate batch-norm statistics), then G through D",
+        "0.999)); D on the real batch, then on a fake batch (separate passes), then G through D",
         "",
         f"machine   {m['cpus']} CPUs, {m['platform']}, Python {m['python']}, NumPy {m['numpy']}",
         f"BLAS      {blas['library']} {blas['version']}, kernel {blas['kernel'] or 'unknown'}",
