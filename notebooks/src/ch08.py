@@ -655,8 +655,9 @@ else:
     md(r"""
 ## 8.8 自己训练一个 DCGAN
 
-`minigan.train` 的 `arch="dcgan"` 用的就是 8.6 节的网络，配方是 DCGAN 的 Adam（$\beta_1=0.5$），学习率 D 取 $4\times10^{-4}$、\
-G 取 $8\times10^{-4}$，加上第 6 章研究里有效的随机平移和 G 的滑动平均；默认**不带批归一化、不用 dropout**\
+`minigan.train` 的 `arch="dcgan"` 用的是 8.6 节的网络，\
+配方是 DCGAN 的 Adam（$\beta_1=0.5$），学习率 D 取 $4\times10^{-4}$、\
+G 取 $8\times10^{-4}$，加上第 6 章研究里有效的随机平移和 G 的滑动平均；默认**不带批归一化（`batchnorm=True` 时保留）、不用 dropout**\
 （这是量出来的选择，见书的第 8.8 节：同样的训练时间里，带批归一化并不更好，dropout 在卷积的 D 上有害）。\
 完整运行时这一格训练 1,500 步（一两分钟）；`FAST` 时只有 30 步。
 
