@@ -33,10 +33,10 @@ CANDIDATES = {
 CHECK = {"dcgan default": {"arch": "dcgan"}, "mlp default": {}}
 
 
-def tune_job(name: str, seed: int, steps: int):
+def tune_job(name: str, seed: int, steps: int, picture: str | None):
     from minigan.study import study_run
 
-    return name, study_run(CANDIDATES[name], seed, steps)
+    return name, study_run(CANDIDATES[name], seed, steps, picture)
 
 
 def check_job(name: str, seed: int):
@@ -63,7 +63,9 @@ def run(kind: str, seeds: list[int], jobs: int, budget: float) -> dict:
 
     if kind == "tune":
         step_s = {name: step_seconds(options, steps=20, warmup=3) for name, options in CANDIDATES.items()}
-        work = [(name, seed, round(budget / step_s[name])) for name in CANDIDATES for seed in seeds]
+        work = [(name, seed, round(budget / step_s[name]),
+                 str(OUT / f"{name.replace(' ', '_')}_{seed}.png") if seed == seeds[0] else None)
+                for name in CANDIDATES for seed in seeds]
         runs = parallel_map(tune_job, work, jobs, report)
         extra = {"budget_seconds": budget, "step_seconds": step_s, "candidates": CANDIDATES}
     else:
