@@ -87,27 +87,6 @@ class StepStats:
         return asdict(self)
 
 
-_kept_freed_memory = False
-
-
-def keep_freed_memory() -> None:
-    """Make glibc's ``malloc`` keep freed blocks of up to 16 MiB in the process (once per process).
-
-    By default glibc hands a freed block of more than 128 KiB straight back to the
-    kernel, and the next step's arrays of that size arrive as fresh pages: one page
-    fault per 4 KiB, about 10 % of a step at batch 64.  glibc raises that threshold to
-    the size of the largest block freed so far, so allocating and freeing one 16 MiB
-    block once is enough.  Elsewhere this is a harmless allocation; setting
-    ``MALLOC_MMAP_THRESHOLD_`` in the environment turns glibc's adjustment off (and so
-    overrides this).
-    """
-    global _kept_freed_memory
-    if not _kept_freed_memory:
-        block = np.empty(4 * 2**20, dtype=np.float32)
-        del block
-        _kept_freed_memory = True
-
-
 def make_noise(rng: np.random.Generator, n: int, z_dim: int, kind: str, dtype=np.float32) -> np.ndarray:
     """z of shape (n, z_dim): standard normal (``kind="gaussian"``) or uniform on [-1, 1]
     (``kind="uniform"``), drawn from ``rng`` directly in ``dtype``."""
@@ -147,8 +126,8 @@ class GAN:
     averages); :meth:`sample` runs G's evaluation pass (``G(z)``).
 
     Every step allocates new arrays (caches and gradients are never reused, see
-    :mod:`minigan.nn.module`).  Constructing a GAN calls :func:`keep_freed_memory` once
-    per process, so that on Linux those arrays reuse memory the process already has.
+    :mod:`minigan.nn.module`); the runners that train many steps (``minigan train``,
+    the benchmarks) make the allocator keep freed memory, :mod:`minigan.allocator`.
     """
 
     def __init__(self, generator, discriminator, *, z_dim: int, g_optimizer: Optimizer | None = None,
@@ -174,7 +153,6 @@ class GAN:
         self.rng = as_generator(rng)
         self.g_opt = g_optimizer if g_optimizer is not None else Adam(generator.params())
         self.d_opt = d_optimizer if d_optimizer is not None else Adam(discriminator.params())
-        keep_freed_memory()
 
     # Step 1 of section 3.3: "random noise".
     def sample_noise(self, n: int) -> np.ndarray:

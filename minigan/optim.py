@@ -194,8 +194,11 @@ class Adam(Optimizer):
         v <- b2 v + (1 - b2) g^2
         p <- p - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
 
-    The last line is evaluated as ``p -= lr * sqrt(c2) / c1 * m / (sqrt(v) + eps * sqrt(c2))``
-    with ``c1 = 1 - b1^t``, ``c2 = 1 - b2^t``: the same number, one array operation fewer.
+    :func:`adam_reference` writes these three lines as they are.  :meth:`_update` computes
+    them in place, in preallocated scratch memory, and evaluates the last as
+    ``p -= lr * sqrt(c2) / c1 * m / (sqrt(v) + eps * sqrt(c2))`` with ``c1 = 1 - b1^t``,
+    ``c2 = 1 - b2^t``: the same number, one array operation fewer (tests/test_optim.py
+    shows the two equal).
     ``weight_decay`` is the classic L2 penalty added to the gradient (as in
     ``torch.optim.Adam``), not AdamW's decoupled decay.
     """
@@ -232,6 +235,20 @@ class Adam(Optimizer):
         np.divide(m, tmp, out=tmp)
         tmp *= self.lr * sqrt_c2 / c1
         p -= tmp
+
+
+def adam_reference(p, g, m, v, t: int, lr: float, b1: float, b2: float, eps: float):
+    """One Adam step as its definition reads (Kingma & Ba 2015, Algorithm 1), on new
+    arrays: returns the updated ``(p, m, v)``.  The plain form of :meth:`Adam._update`::
+
+        m <- b1 m + (1 - b1) g,   v <- b2 v + (1 - b2) g^2
+        p <- p - lr * m_hat / (sqrt(v_hat) + eps),   m_hat = m / (1 - b1^t),  v_hat = v / (1 - b2^t)
+    """
+    m = b1 * m + (1 - b1) * g
+    v = b2 * v + (1 - b2) * g * g
+    m_hat = m / (1 - b1**t)
+    v_hat = v / (1 - b2**t)
+    return p - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
 
 
 def make_optimizer(name: str, params, **kwargs) -> Optimizer:

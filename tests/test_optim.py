@@ -150,3 +150,27 @@ def test_step_rejects_wrong_gradients():
         opt.step({"x": np.zeros(2)})
     with pytest.raises(ValueError, match="shape"):
         opt.step({"w": np.zeros(3)})
+
+
+@pytest.mark.parametrize("dtype,rtol,atol", [(np.float64, 1e-12, 1e-15), (np.float32, 2e-6, 1e-6)])
+def test_in_place_adam_equals_its_plain_form(dtype, rtol, atol):
+    """``Adam._update`` (in place, rewritten last line, chunked over large arrays) and
+    ``adam_reference`` (the definition's three lines) give the same parameters and moments,
+    step after step, on an array large enough to be updated in chunks."""
+    from minigan.optim import adam_reference
+
+    rng = np.random.default_rng(0)
+    start = rng.standard_normal(300_000).astype(dtype)
+    params = {"w": start.copy()}
+    opt = Adam(params, lr=3e-3, betas=(0.5, 0.999), eps=1e-8)
+    p, m, v = start.astype(np.float64), np.zeros(start.size), np.zeros(start.size)
+    for t in range(1, 6):
+        g = (rng.standard_normal(start.size) * 10.0 ** rng.integers(-4, 2)).astype(dtype)
+        opt.step({"w": g})
+        p, m, v = adam_reference(p, g.astype(np.float64), m, v, t, 3e-3, 0.5, 0.999, 1e-8)
+        assert params["w"].dtype == dtype
+        # float32: parameters of size ~1 hold about 1e-7 absolutely, whatever the formula
+        np.testing.assert_allclose(params["w"], p, rtol=rtol, atol=atol)
+        # the moments sum gradients of up to 10: float32 holds them to about 1e-6 absolutely
+        np.testing.assert_allclose(opt.state["m"]["w"], m, rtol=rtol, atol=10 * atol)
+        np.testing.assert_allclose(opt.state["v"]["w"], v, rtol=rtol, atol=100 * atol)

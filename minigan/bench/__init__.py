@@ -50,7 +50,9 @@ def network_shapes(width: int = 128):
 def make_minigan_step(real: np.ndarray, width: int = 128, seed: int = 0):
     """A ``GAN`` with the article's networks at hidden width ``width``; returns ``step()``."""
     from .. import GAN, build_discriminator, build_generator
+    from ..allocator import keep_freed_memory
 
+    keep_freed_memory()  # as minigan train runs it
     hidden = (width,) * DEPTH
     gan = GAN(build_generator(Z_DIM, hidden, OUT_DIM, rng=seed), build_discriminator(OUT_DIM, hidden, rng=seed + 1),
               z_dim=Z_DIM, rng=seed + 2)

@@ -30,6 +30,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from ..allocator import keep_freed_memory
 from .floor import products_step
 from .flops import Product, flops
 from .timing import alternate_blocks, median_ms
@@ -52,6 +53,7 @@ def make_minigan_step(real: np.ndarray, seed: int = 0, channels: int = CHANNELS,
     from .. import GAN
     from ..optim import Adam
 
+    keep_freed_memory()  # as minigan train runs it
     G, D = build(seed, channels, batchnorm)
     gan = GAN(G, D, z_dim=Z_DIM, g_optimizer=Adam(G.params(), lr=2e-4, betas=(0.5, 0.999)),
               d_optimizer=Adam(D.params(), lr=2e-4, betas=(0.5, 0.999)), rng=seed + 2)
@@ -183,6 +185,7 @@ def time_by_layer(real: np.ndarray, steps: int = 10, seed: int = 0, batchnorm: b
 
     for m in [*G.modules, *D.modules]:
         wrap(m)
+    keep_freed_memory()
     gan = GAN(G, D, z_dim=Z_DIM, g_optimizer=Adam(G.params(), lr=2e-4, betas=(0.5, 0.999)),
               d_optimizer=Adam(D.params(), lr=2e-4, betas=(0.5, 0.999)), rng=seed + 2)
     for opt in (gan.g_opt, gan.d_opt):

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import checkpoint as ckpt
+from ..allocator import keep_freed_memory
 from ..ema import EMA
 from ..errors import MiniganError
 from ..gan import GAN, StepStats, make_noise
@@ -53,6 +54,7 @@ class Trainer:
         else:
             opt["momentum"] = config.momentum
         g_opt = make_optimizer(config.optimizer, G.params(), **{**opt, "lr": config.g_lr or config.lr})
+        keep_freed_memory()  # thousands of steps, each allocating its arrays anew
         self.gan = GAN(G, D, z_dim=config.z_dim, g_optimizer=g_opt,
                        d_optimizer=make_optimizer(config.optimizer, D.params(), **opt), loss=config.loss,
                        d_steps=config.d_steps, order=config.order, noise=config.noise,
