@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from .nn import BatchNorm2d, Conv2d, ConvTranspose2d, Dense, LeakyReLU, ReLU, Sequential, Tanh
-from .nn.dense import as_generator
+from .nn.init import as_rng
 
 #: DCGAN's initialisation: N(0, 0.02^2) for every weight.
 DCGAN_INIT = "normal"
@@ -45,7 +45,7 @@ def build_dcgan_generator(z_dim: int = 100, image_shape=(28, 28), channels: int 
     """DCGAN's G for single-channel images (see the module docstring): z (N, z_dim) ->
     x (N, H W) in [-1, 1]."""
     h, w = _quarter("build_dcgan_generator", image_shape)
-    rng = as_generator(rng)
+    rng = as_rng(rng)
     C = int(channels)
     up1 = ConvTranspose2d((h, w, 2 * C), C, 4, stride=2, padding=1, init=init, bias=not batchnorm, dtype=dtype,
                           rng=rng)
@@ -66,7 +66,7 @@ def build_dcgan_discriminator(image_shape=(28, 28), channels: int = 32, *, alpha
     dropout between before wrapping it in a :class:`~minigan.nn.Sequential`."""
     H, W = image_shape
     h, w = _quarter("build_dcgan_discriminator", image_shape)
-    rng = as_generator(rng)
+    rng = as_rng(rng)
     C = int(channels)
     down1 = Conv2d((H, W, 1), C, 4, stride=2, padding=1, init=init, dtype=dtype, rng=rng)
     down2 = Conv2d(down1.out_shape, 2 * C, 4, stride=2, padding=1, init=init, bias=not batchnorm, dtype=dtype,

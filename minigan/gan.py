@@ -17,7 +17,7 @@ import numpy as np
 from .losses import GENERATOR_LOSSES, discriminator_loss, generator_loss
 from .nn import Dense, LeakyReLU, Sequential, Tanh
 from .nn.activations import sigmoid
-from .nn.dense import as_generator
+from .nn.init import as_rng
 from .nn.module import backward
 from .optim import Adam, Optimizer
 
@@ -27,7 +27,7 @@ OUTPUTS = ("tanh", "linear")
 
 
 def _mlp(sizes, alpha, init, dtype, rng, last=None):
-    rng = as_generator(rng)
+    rng = as_rng(rng)
     layers = []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(Dense(a, b, init=init, dtype=dtype, rng=rng))
@@ -150,7 +150,7 @@ class GAN:
         self.dtype = _param_dtype(generator)
         if _param_dtype(discriminator) != self.dtype:
             raise ValueError("GAN: generator and discriminator must have the same dtype")
-        self.rng = as_generator(rng)
+        self.rng = as_rng(rng)
         self.g_opt = g_optimizer if g_optimizer is not None else Adam(generator.params())
         self.d_opt = d_optimizer if d_optimizer is not None else Adam(discriminator.params())
 

@@ -203,3 +203,12 @@ def test_initialisers_follow_their_formulas():
 def test_same_seed_same_weights():
     np.testing.assert_array_equal(Dense(5, 4, rng=7).W, Dense(5, 4, rng=7).W)
     assert not np.array_equal(Dense(5, 4, rng=7).W, Dense(5, 4, rng=8).W)
+
+
+def test_as_rng_passes_a_generator_through_and_seeds_the_rest():
+    from minigan.nn.init import as_rng
+
+    g = np.random.default_rng(5)
+    assert as_rng(g) is g
+    assert as_rng(7).random() == np.random.default_rng(7).random()
+    assert isinstance(as_rng(None), np.random.Generator)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..nn import Dense, LeakyReLU, Sequential
-from ..nn.dense import as_generator
+from ..nn.init import as_rng
 from ..nn.module import backward
 from ..optim import Adam
 
@@ -48,7 +48,7 @@ class Classifier:
 
     def __init__(self, body, head, n_classes: int, *, rng=None, augment=None):
         self.body, self.head, self.n_classes = body, head, int(n_classes)
-        self.rng = as_generator(rng)
+        self.rng = as_rng(rng)
         self.augment = augment
 
     def params(self) -> dict[str, np.ndarray]:
@@ -105,7 +105,7 @@ class MLPClassifier(Classifier):
     """``in_dim -> hidden... -> n_classes`` with leaky ReLU, trained by Adam on softmax cross-entropy."""
 
     def __init__(self, in_dim: int, n_classes: int, hidden=(256,), *, rng=None):
-        rng = as_generator(rng)
+        rng = as_rng(rng)
         sizes = (in_dim, *hidden)
         layers = []
         for a, b in zip(sizes[:-1], sizes[1:]):

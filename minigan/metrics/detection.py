@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..nn.dense import as_generator
+from ..nn.init import as_rng
 from .classifier import MLPClassifier
 
 
 def detection_accuracy(real: np.ndarray, fake: np.ndarray, *, hidden=(64,), epochs: int = 10,
                        rng=0) -> float:
     """Held-out accuracy of an MLP trained to separate ``real`` (label 1) from ``fake`` (label 0)."""
-    rng = as_generator(rng)
+    rng = as_rng(rng)
     n = min(len(real), len(fake))
     if n < 4:
         raise ValueError(f"detection_accuracy: need at least 4 samples of each kind, got {n}")

@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .init import Initializer, get_initializer
+from .init import Initializer, as_rng, get_initializer
 from .module import Module, check_input
-
-
-def as_generator(rng: np.random.Generator | int | None) -> np.random.Generator:
-    """Accept a Generator, a seed, or None (fresh entropy) and return a Generator."""
-    if isinstance(rng, np.random.Generator):
-        return rng
-    return np.random.default_rng(rng)
 
 
 class Dense(Module):
@@ -57,7 +50,7 @@ class Dense(Module):
         self.in_features = int(in_features)
         self.out_features = int(out_features)
         self.init = get_initializer(init)
-        self.W = self.init((self.in_features, self.out_features), as_generator(rng), self.dtype)
+        self.W = self.init((self.in_features, self.out_features), as_rng(rng), self.dtype)
         self.b = np.zeros(self.out_features, dtype=self.dtype) if bias else None
 
     def __repr__(self) -> str:

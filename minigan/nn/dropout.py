@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .dense import as_generator
+from .init import as_rng
 from .module import Module, check_input
 
 
@@ -32,7 +32,7 @@ class Dropout(Module):
         if not 0.0 <= p < 1.0:
             raise ValueError(f"Dropout: p must be in [0, 1), got {p!r}")
         self.p = float(p)
-        self.rng = as_generator(rng)
+        self.rng = as_rng(rng)
 
     def __repr__(self) -> str:
         return f"Dropout(p={self.p})"

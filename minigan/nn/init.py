@@ -71,12 +71,14 @@ def conv_weight(shape, fan_in: int, fan_out: int, init, rng, dtype) -> np.ndarra
     DCGAN's, or a callable ``f(shape, rng, dtype)``)."""
     if init == "glorot_uniform":
         limit = math.sqrt(6.0 / (fan_in + fan_out))
-        return _generator(rng).uniform(-limit, limit, shape).astype(dtype)
+        return as_rng(rng).uniform(-limit, limit, shape).astype(dtype)
     if init in ("glorot_normal", "he_normal"):
         raise ValueError(f"convolution layers: init {init!r} is for matrices; use 'glorot_uniform', 'normal' "
                          "or a callable f(shape, rng, dtype)")
-    return get_initializer(init)(shape, _generator(rng), dtype)
+    return get_initializer(init)(shape, as_rng(rng), dtype)
 
 
-def _generator(rng):
+def as_rng(rng: np.random.Generator | int | None) -> np.random.Generator:
+    """A NumPy random number generator from a Generator (returned as it is), a seed, or
+    None (fresh entropy).  (Not a GAN's generator: every ``rng`` argument goes through it.)"""
     return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)

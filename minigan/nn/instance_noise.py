@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .dense import as_generator
+from .init import as_rng
 from .module import Module, check_input
 
 
@@ -29,7 +29,7 @@ class InstanceNoise(Module):
 
     def __init__(self, sigma: float, rng: np.random.Generator | int | None = None):
         self.sigma = sigma
-        self.rng = as_generator(rng)
+        self.rng = as_rng(rng)
 
     @property
     def sigma(self) -> float:

@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .dense import Dense, as_generator
+from .dense import Dense
+from .init import as_rng
 from .module import Module, check_input
 
 
@@ -51,7 +52,7 @@ class SpectralNorm(Module):
         if not isinstance(dense, Dense):
             raise ValueError(f"SpectralNorm: expected a Dense layer, got {dense!r}")
         self.dense = dense
-        rng = as_generator(rng)
+        rng = as_rng(rng)
         self.v = _unit(rng.standard_normal(dense.in_features)).astype(dense.dtype)
         self.u = _unit(dense.W.T @ self.v).astype(dense.dtype)
         for _ in range(power_iterations):

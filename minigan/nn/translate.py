@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .dense import as_generator
+from .init import as_rng
 from .module import Module, check_input
 
 
@@ -66,7 +66,7 @@ class RandomTranslate(Module):
         self.image_shape = (int(image_shape[0]), int(image_shape[1]))
         self.max_shift = int(max_shift)
         self.fill = float(fill)
-        self.rng = as_generator(rng)
+        self.rng = as_rng(rng)
 
     def __repr__(self) -> str:
         return f"RandomTranslate({self.image_shape[0]}x{self.image_shape[1]}, max_shift={self.max_shift})"

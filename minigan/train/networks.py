@@ -8,7 +8,7 @@ from ..dcgan import build_dcgan_discriminator, build_dcgan_generator
 from ..gan import build_discriminator, build_generator
 from ..nn import Dense, Dropout, InstanceNoise, LeakyReLU, Pack, RandomTranslate, Sequential, SpectralNorm
 from ..nn.activations import sigmoid
-from ..nn.dense import as_generator
+from ..nn.init import as_rng
 from .config import TrainConfig
 
 
@@ -26,8 +26,8 @@ def build_networks(config: TrainConfig, data_dim: int, rng, *, image_shape=None,
     :class:`~minigan.nn.Pack`, so it still takes (N, data_dim) batches; the input layers
     then treat each pack as m images.
     """
-    rng = as_generator(rng)
-    augment_rng = as_generator(augment_rng)
+    rng = as_rng(rng)
+    augment_rng = as_rng(augment_rng)
     dtype = np.dtype(config.dtype)
     batchnorm = config.batchnorm
     if config.arch in ("dcgan", "dcgan_g"):
