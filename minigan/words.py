@@ -22,10 +22,10 @@ ZH: dict[str, str] = {
     "better (both judges)": "更好（两位裁判一致）",
     "worse (both judges)": "更差（两位裁判一致）",
     "no clear difference": "无明显差别",
-    "judges disagree (pooled {pooled}, strided {strided})": "裁判意见相反（池化裁判{pooled}，步幅裁判{strided}）",
+    "judges disagree (pooled {pooled}, strided {strided})": "裁判意见相反（池化裁判{pooled}，步长裁判{strided}）",
     "better by the {moved} judge only": "只有{moved}裁判认为更好",
     "worse by the {moved} judge only": "只有{moved}裁判认为更差",
-    "lower": "降低", "higher": "升高", "unclear": "不明确", "pooled": "池化", "strided": "步幅",
+    "lower": "降低", "higher": "升高", "unclear": "不明确", "pooled": "池化", "strided": "步长",
     # -- PacGAN's ring and grid (minigan.reproduce.toy_table) -----------------------------------
     "| method | modes (of {total}) | high quality % | reverse KL | source |":
         "| 方法 | 模式数（共 {total}） | 高质量样本 % | 反向 KL | 来源 |",
@@ -60,7 +60,7 @@ ZH: dict[str, str] = {
     "KL(class histogram ‖ uniform)": "KL(类别直方图 ‖ 均匀)",
     "confidence score (max 10)": "置信度得分（最高 10）",
     "Fréchet distance to test digits (pooled judge)": "Fréchet 距离（池化裁判）",
-    "Fréchet distance to test digits (strided judge)": "Fréchet 距离（步幅裁判）",
+    "Fréchet distance to test digits (strided judge)": "Fréchet 距离（步长裁判）",
     "median distance to nearest training digit": "到最近训练数字的中位距离",
     "near copies %": "近似拷贝 %",
     "detector accuracy (0.5 = indistinguishable)": "检测器准确率（0.5 = 无法区分）",
@@ -71,9 +71,9 @@ ZH: dict[str, str] = {
     "{model}, seed by seed ({good} of {n} with all 10 classes and class KL <= 0.03):":
         "{model}，逐个种子（{n} 个中有 {good} 个覆盖全部 10 类且类别 KL ≤ 0.03）：",
     "| seed | classes covered | class KL | Fréchet (pooled judge) | Fréchet (strided judge) | detector accuracy":
-        "| 种子 | 覆盖类别 | 类别 KL | Fréchet（池化裁判） | Fréchet（步幅裁判） | 检测器准确率",
+        "| 种子 | 覆盖类别 | 类别 KL | Fréchet（池化裁判） | Fréchet（步长裁判） | 检测器准确率",
     " | Fréchet before (pooled) | Fréchet before (strided) | both lower":
-        " | 改动前 Fréchet（池化） | 改动前 Fréchet（步幅） | 两者都降低",
+        " | 改动前 Fréchet（池化） | 改动前 Fréchet（步长） | 两者都降低",
     "Against {baseline}, over the shared seeds: {verdict} (paired, mean difference beyond two standard errors, "
     "`minigan.agreement`).":
         "与「{baseline}」在相同种子上配对比较：{verdict}（配对差的均值超出两个标准误才算，见 `minigan.agreement`）。",
@@ -87,13 +87,13 @@ ZH: dict[str, str] = {
     "other halves.  Comparable only within minigan.":
         "每行每次 {n} 张图，与 {dataset} 的 {n} 个测试数字比较。两位裁判（minigan 引擎上的卷积数字分类器，"
         "`minigan.metrics.judge`）：池化裁判（最大池化，在 1,000 个留出数字上正确率 {pooled} %）给出类别直方图、"
-        "置信度得分 exp(E KL(p(y|x) ‖ p(y))) 和它 128 维倒数第二层特征上的 Fréchet 距离；步幅裁判"
-        "（步幅卷积、无池化，正确率 {strided} %）给出第二个 Fréchet 距离。500 张图上的 Fréchet 距离比研究里"
+        "置信度得分 exp(E KL(p(y|x) ‖ p(y))) 和它 128 维倒数第二层特征上的 Fréchet 距离；步长裁判"
+        "（步长卷积、无池化，正确率 {strided} %）给出第二个 Fréchet 距离。500 张图上的 Fréchet 距离比研究里 "
         "5,000 张图上的偏高。近似拷贝：比 99 % 的测试数字更接近某个训练数字的图；检测器是新训练的 784-64-2 "
         "MLP，用一半生成图和一半测试数字训练，在另一半上测准确率。只在 minigan 内部可比。",
     # -- the recipe study (minigan.study.study_table) --------------------------------------------
     "Fréchet distance (pooled judge)": "Fréchet 距离（池化裁判）",
-    "Fréchet distance (strided judge)": "Fréchet 距离（步幅裁判）",
+    "Fréchet distance (strided judge)": "Fréchet 距离（步长裁判）",
     "worst seed": "最差种子", "class KL to uniform": "类别 KL（对均匀）", "classes covered": "覆盖类别",
     "seeds with FD <= 100 and KL <= 0.05": "FD ≤ 100 且 KL ≤ 0.05 的种子",
     "against {baseline}": "对比「{baseline}」", "the default": "默认",
@@ -105,7 +105,7 @@ ZH: dict[str, str] = {
         "批量 64，在 mnist5k 的 4,000 个训练数字上训练 {steps} 步；每次运行一个 BLAS 线程，两次运行同时进行，"
         "机器见表格上方。",
     "A strided distance shows as — for runs recorded before the second judge existed.":
-        "第二位裁判出现之前记录的运行，步幅距离一栏显示为 —。",
+        "第二位裁判出现之前记录的运行，步长距离一栏显示为 —。",
     # -- the judges (minigan.study.judges_sentence) ---------------------------------------------
     "Scores of {n} samples (from the moving average of G where the recipe keeps one) by two judges, convolutional "
     "digit classifiers on minigan's engine (`minigan.metrics.judge`): the pooled judge (max pooling, {pooled_acc} % "
@@ -118,7 +118,7 @@ ZH: dict[str, str] = {
         "分数来自 {n} 个样本（配方保留 G 的滑动平均时从滑动平均里采样），由两位裁判给出，它们是 minigan 引擎上的"
         "卷积数字分类器（`minigan.metrics.judge`）：池化裁判（最大池化，在 1,000 个留出数字上正确率 {pooled_acc} %；"
         "4,000 个真实训练数字得 {pooled_ref}）给出它 128 维倒数第二层特征相对留出数字的 Fréchet 距离、类别直方图、"
-        "直方图对均匀分布的 KL 和至少有一个样本的类别数；步幅裁判（步幅卷积、无池化，正确率 {strided_acc} %；"
+        "直方图对均匀分布的 KL 和至少有一个样本的类别数；步长裁判（步长卷积、无池化，正确率 {strided_acc} %；"
         "真实训练数字得 {strided_ref}）给出第二个 Fréchet 距离。只有两位裁判的距离都下降（按种子配对，"
         "差的均值超出两个标准误，`minigan.agreement`），改动才算更好。",
     "Scores of {n} samples (from the moving average of G where the recipe keeps one) by the judge, a convolutional "
@@ -172,7 +172,7 @@ ZH: dict[str, str] = {
         "两位裁判一路上的分数（跨种子均值；**粗体**：默认长度 {steps} 步两侧的两次打分）：",
     "Both judges along the way (mean over seeds):": "两位裁判一路上的分数（跨种子均值）：",
     "| recipe | step | seconds | Fréchet (pooled judge) | Fréchet (strided judge) |":
-        "| 配方 | 步 | 秒 | Fréchet（池化裁判） | Fréchet（步幅裁判） |",
+        "| 配方 | 步 | 秒 | Fréchet（池化裁判） | Fréchet（步长裁判） |",
     # -- the structure study (minigan.structure.structure_table) --------------------------------
     "### At the {label} run's wall time: {seconds} s of training":
         "### 与 {label}运行同样的墙钟时间：训练 {seconds} 秒",
@@ -193,7 +193,7 @@ ZH: dict[str, str] = {
     "the DCGAN without batch norm in G and D (today's default --arch dcgan)":
         "去掉 G 和 D 中批归一化的 DCGAN（现在 `--arch dcgan` 的默认）",
     "the DCGAN: transposed convolutions and batch norm in G, strided convolutions and batch norm in D":
-        "DCGAN：G 用转置卷积和批归一化，D 用步幅卷积和批归一化",
+        "DCGAN：G 用转置卷积和批归一化，D 用步长卷积和批归一化",
 }
 
 
