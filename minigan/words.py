@@ -218,10 +218,6 @@ def gap(lang: str) -> str:
     return "  " if lang == "en" else ""
 
 
-def full_stop(lang: str) -> str:
-    return "." if lang == "en" else "。"
-
-
 def item(lang: str, name: str, text: str) -> str:
     """A Markdown list item naming ``name`` (an identifier, kept as it is) and saying ``text``."""
     return f"- **{name}**: {text}." if lang == "en" else f"- **{name}**：{text}。"
