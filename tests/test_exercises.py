@@ -20,7 +20,7 @@ from conftest import require
 import minigan
 from minigan import exercises
 from minigan.exercises import EXERCISES, check
-from minigan.exercises._report import FAIL, MARKS, NOT_DONE, NOT_IMPLEMENTED
+from minigan.exercises._kit import FAIL, MARKS, NOT_DONE, NOT_IMPLEMENTED
 from minigan.losses import bce_with_logits, generator_loss
 from minigan.nn import Dense, LeakyReLU, Sigmoid, Tanh
 from minigan.nn.module import backward

@@ -17,7 +17,7 @@ import pytest
 from conftest import require
 
 from minigan import GAN, build_discriminator, build_generator
-from minigan.exercises import EXERCISES, _report, _train_step, check
+from minigan.exercises import EXERCISES, _kit, _train_step, check
 from minigan.losses import discriminator_loss, generator_loss
 from minigan.nn.module import backward
 from minigan.optim import SGD, Adam
@@ -137,7 +137,7 @@ def test_saturation_is_what_catches_the_probability_forms():
 def test_unfinished_answers_report_not_implemented(name, answer):
     result = check(name, answer)
     assert not result
-    todo = getattr(_report, "NOT_IMPLEMENTED", "not implemented yet")
+    todo = getattr(_kit, "NOT_IMPLEMENTED", "not implemented yet")
     assert result.rows and all(r.detail == todo for r in result.rows), str(result)
     assert len(result.hints) == 1  # said once, not under every check
     assert "NotImplementedError" in result.hints[0]
@@ -236,7 +236,7 @@ def test_notebook_is_committed_unanswered(path):
     for cell in _cells(path):
         for out in cell.get("outputs", []):
             assert out["output_type"] != "error"
-    todo = getattr(_report, "NOT_IMPLEMENTED", "not implemented yet")
+    todo = getattr(_kit, "NOT_IMPLEMENTED", "not implemented yet")
     assert any(todo in json.dumps(c.get("outputs", []), ensure_ascii=False) for c in grade), path.name
 
 
@@ -255,7 +255,7 @@ def test_notebook_runs_headless_without_errors(path):
     nb = nbformat.read(path, as_version=4)
     nbclient.NotebookClient(nb, timeout=180, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}}).execute()
-    todo = getattr(_report, "NOT_IMPLEMENTED", "not implemented yet")
+    todo = getattr(_kit, "NOT_IMPLEMENTED", "not implemented yet")
     for cell in nb.cells:
         if "grade" in cell.metadata.get("tags", []):
             assert todo in json.dumps(cell.outputs, ensure_ascii=False)

@@ -18,12 +18,12 @@ import numpy as np
 import pytest
 
 import minigan
-from minigan.exercises import EXERCISES, _adam, _coverage, _report, check
+from minigan.exercises import EXERCISES, _adam, _coverage, _kit, check
 from minigan.metrics import mode_coverage
 from minigan.optim import Adam
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks" / "exercises"
-NOT_IMPLEMENTED = getattr(_report, "NOT_IMPLEMENTED", "not implemented yet")
+NOT_IMPLEMENTED = getattr(_kit, "NOT_IMPLEMENTED", "not implemented yet")
 
 
 def library_adam_step(params, grads, state, *, lr=2e-4, beta1=0.5, beta2=0.999, eps=1e-8):

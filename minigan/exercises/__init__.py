@@ -101,7 +101,7 @@ from __future__ import annotations
 from functools import partial
 
 from . import _adam, _bce, _coverage, _discriminator, _generator, _minimax, _modules, _train_step
-from ._report import ExerciseResult, Row
+from ._kit import ExerciseResult, Mistake, Row
 
 #: name -> (one-line description, runner(answer, result, *, seed, max_examples)), in the
 #: order of the notebooks.  A new exercise is one line here and one module.
@@ -110,7 +110,7 @@ _CHECKERS = {
     "leaky_relu": (_modules.LeakyReLUExercise.description, partial(_modules.run, _modules.EXERCISES["leaky_relu"])),
     "tanh": (_modules.TanhExercise.description, partial(_modules.run, _modules.EXERCISES["tanh"])),
     "sigmoid": (_modules.SigmoidExercise.description, partial(_modules.run, _modules.EXERCISES["sigmoid"])),
-    "bce_with_logits": (_bce.DESCRIPTION, _bce.run),
+    "bce_with_logits": (_bce.EXERCISE.description, _bce.EXERCISE.run),
     "generator_gradient": (_generator.DESCRIPTION, _generator.run),
     "discriminator_gradient": (_discriminator.DESCRIPTION, _discriminator.run),
     "minimax_gradient": (_minimax.DESCRIPTION, _minimax.run),
@@ -119,8 +119,20 @@ _CHECKERS = {
     "mode_coverage": (_coverage.DESCRIPTION, _coverage.run),
 }
 
+_MODULES = {"bce_with_logits": _bce}
+#: name -> the exercise's table of mistakes
+_TABLES = {name: getattr(_MODULES.get(name), "MISTAKES", ()) for name in _CHECKERS}
+
 #: name -> one-line description, in the order of the notebooks
 EXERCISES: dict[str, str] = {name: description for name, (description, _) in _CHECKERS.items()}
+
+
+def mistakes(name: str) -> list:
+    """The table of typical mistakes of exercise ``name``: :class:`~._kit.Mistake` s, each an
+    executable wrong answer with the hint ``check`` gives it."""
+    if name not in EXERCISES:
+        raise ValueError(f"mistakes: unknown exercise {name!r}; expected one of {list(EXERCISES)}")
+    return list(_TABLES[name])
 
 
 def check(name: str, answer, *, seed: int = 0, max_examples: int = 25) -> ExerciseResult:
@@ -139,4 +151,4 @@ def check(name: str, answer, *, seed: int = 0, max_examples: int = 25) -> Exerci
     return result
 
 
-__all__ = ["EXERCISES", "ExerciseResult", "Row", "check"]
+__all__ = ["EXERCISES", "ExerciseResult", "Mistake", "Row", "check", "mistakes"]

@@ -29,7 +29,7 @@ import inspect
 import numpy as np
 
 from ..optim import Adam
-from ._report import (
+from ._kit import (
     ExerciseResult,
     Failure,
     Session,

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..data.toy import grid_centres, ring_centres
 from ..metrics.coverage import mode_coverage
-from ._report import ExerciseResult, Failure, Session, call_learner, changed, original, run_property
+from ._kit import ExerciseResult, Failure, Session, call_learner, changed, original, run_property
 
 NAME = "mode_coverage"
 DESCRIPTION = "PacGAN 的模式覆盖指标：(samples, centres, std) -> (modes, high_quality, reverse_kl)"

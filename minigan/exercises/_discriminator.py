@@ -31,7 +31,7 @@ from ._gan_common import (
     saturate,
     saturated_batches,
 )
-from ._report import (
+from ._kit import (
     ExerciseResult,
     Failure,
     Probe,

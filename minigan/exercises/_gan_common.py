@@ -12,7 +12,7 @@ import numpy as np
 
 from ..gan import build_discriminator, build_generator
 from ..gradcheck import gradient_error
-from ._report import TOL, Failure, diagnose_gradient, shape_str
+from ._kit import TOL, Failure, diagnose_gradient, shape_str
 
 #: hint for NaN / inf that appears only when D is saturated (|logits| >= 1e2)
 PROB_NAN = ("在判别器饱和（logits 的绝对值达到 1e2 以上）时出现了 NaN 或 inf：你是通过 D 的概率 p = sigmoid(logits) "

@@ -21,8 +21,7 @@ from .. import losses
 from ..gan import build_discriminator, build_generator
 from ..nn.activations import sigmoid
 from ._gan_common import chain_through, flat, generator_setups
-from ._modules import DOWNCAST, UPCAST
-from ._report import (
+from ._kit import (
     ExerciseResult,
     Failure,
     Probe,
@@ -38,6 +37,7 @@ from ._report import (
     snapshot,
     worst_error,
 )
+from ._modules import DOWNCAST, UPCAST
 
 NAME = "generator_gradient"
 DESCRIPTION = "非饱和生成器损失 -mean log D(G(z)) 对 G 参数的梯度（穿过判别器 D）"

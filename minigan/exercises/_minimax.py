@@ -30,7 +30,7 @@ from ._gan_common import (
     grad_check,
     saturate,
 )
-from ._report import (
+from ._kit import (
     ExerciseResult,
     Failure,
     Probe,

@@ -2,7 +2,7 @@
 
 Each exercise is a :class:`ModuleExercise` (how to build the learner's layer, the
 reference maths, and the specific wrong formulas worth recognising); :func:`run` grades
-a learner's class against it, one :class:`~._report.Row` per check.
+a learner's class against it, one :class:`~._kit.Row` per check.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..nn.activations import sigmoid as stable_sigmoid
-from ._report import (
+from ._kit import (
     ExerciseResult,
     Failure,
     Probe,

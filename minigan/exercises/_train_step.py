@@ -36,7 +36,7 @@ from ..gan import GAN, build_discriminator, build_generator
 from ..nn.activations import sigmoid
 from ..optim import SGD, Adam
 from ._gan_common import CAPPED, PROB_NAN, arrow, saturate
-from ._report import (
+from ._kit import (
     ExerciseResult,
     Failure,
     Session,

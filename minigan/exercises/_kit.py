@@ -1,9 +1,17 @@
-"""The graded result, the safe runner that fills it, and helpers shared by the checkers.
+"""The checking kit: the graded result, the safe runner, and the declarative form of an exercise.
 
 Every check is a function that returns a short ``detail`` string when it passes and
 raises :class:`Failure` (a detail plus a *hint* naming the likely mistake) when it does
 not.  :class:`Session` runs each check, turning any exception the learner's code raises
 into a failed row, so ``check(...)`` never raises in a notebook.
+
+An exercise is declared, not programmed: a :class:`FunctionExercise` names the answer
+contract (how to call an answer and read what it returns), the fixed inputs, the
+reference answer, the regimes (saturated logits, an empty set, ...), and a table of
+:class:`Mistake` s -- each an executable wrong answer with its hint.  The common checks
+(return form, values and gradients, regimes, inputs unchanged, dtype kept, a hypothesis
+property) follow from the declaration; a failure's hint is the hint of the mistake whose
+output equals the learner's on the same inputs.
 """
 
 from __future__ import annotations
@@ -415,6 +423,19 @@ def diagnose_gradient(what: str, analytic, numeric: np.ndarray, noise: np.ndarra
     if same(a, ref):
         raise Failure(detail, f"对于本应实现的 {forward}，{what} 是对的；但你的 {forward} 算的是别的东西，"
                               f"所以对它做有限差分得到的结果不同：先修正 {forward}（见它那一项检查）。")
+    hint = factor_hint(what, a, ref, n=n, scale_hints=scale_hints)
+    if hint:
+        raise Failure(detail, hint)
+    raise Failure(detail, f"{what} 与有限差分不一致：从前向公式重新推导一遍"
+                          "（数值梯度就是你的前向传播所蕴含的梯度）。")
+
+
+def factor_hint(what: str, got, ref, *, n: int | None = None, scale_hints: dict | None = None) -> str:
+    """The hint when ``got`` is a constant times ``ref``: -1 (sign), ``n`` (a missing 1/N),
+    ``1/n`` (a spurious 1/N), 0 (nothing flows back), any other constant; else ``""``."""
+    a, ref = np.asarray(got, dtype=np.float64), np.asarray(ref, dtype=np.float64)
+    if a.shape != ref.shape or not np.all(np.isfinite(a)):
+        return ""
     hints = {-1.0: f"符号反了：{what} 恰好是正确梯度的相反数（检查每一项的正负号）。",
              0.0: f"{what} 全为零：没有梯度传回来（乘上 dy 了吗？返回的是正确的数组吗？）。"}
     if n is not None and n > 1:
@@ -429,12 +450,11 @@ def diagnose_gradient(what: str, analytic, numeric: np.ndarray, noise: np.ndarra
         if same(a, c * ref, 1e-6):
             for factor, hint in hints.items():
                 if abs(c - factor) <= 1e-6 * max(1.0, abs(factor)):
-                    raise Failure(detail, hint)
-            raise Failure(detail, f"{what} 等于正确梯度乘以常数 {c:.6g}：找一找多出来的系数。")
+                    return hint
+            return f"{what} 等于正确梯度乘以常数 {c:.6g}：找一找多出来的系数。"
     if not np.any(a) and np.any(ref):
-        raise Failure(detail, hints[0.0])
-    raise Failure(detail, f"{what} 与有限差分不一致：从前向公式重新推导一遍"
-                          "（数值梯度就是你的前向传播所蕴含的梯度）。")
+        return hints[0.0]
+    return ""
 
 
 # --------------------------------------------------------------------------------------
@@ -495,3 +515,324 @@ def dtype_name(dtype) -> str:
 def _code_spans(escaped: str) -> str:
     """Backtick spans of already escaped text as ``<code>`` elements (hints quote code in backticks)."""
     return re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped)
+
+
+# --------------------------------------------------------------------------------------
+# The declarative form: a table of mistakes and a function exercise built from a spec.
+
+#: the one hint for a float32 input that comes back float64 ({culprits}: the exercise's usual suspects)
+UPCAST = ("dtype 被提升了：输入 float32，输出却是 float64。计算中混进了一个 float64 数组或 np.float64 标量，"
+          "NumPy 就把整个结果提升为 float64。常见的原因：{culprits}；除以一个 np.int64 整数标量（例如 np.sum(mask)、"
+          "np.count_nonzero(...) 的结果）也会得到 float64。常数请用普通的 Python 数（float(n)、int(n)），"
+          "新建数组时沿用输入的 dtype（np.ones_like(x)、.astype(x.dtype)）。")
+#: the one hint for a float64 input that comes back float32
+DOWNCAST = ("dtype 被降低了：输入 float64，输出却是 float32。代码里把数组转成了 float32"
+            "（例如 .astype(np.float32)、np.float32(...) 或 dtype=np.float32），float64 的精度就丢了，"
+            "梯度检验也会因此不准。不要写死 dtype：输出沿用输入的 dtype（x.dtype、np.ones_like(x)）。")
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A typical mistake: an executable wrong answer (same contract as the learner's) and its hint.
+
+    ``key`` names it in tests; ``check`` is the row that finds it (``None``: the rows that
+    compare values, where the mistake is matched by its output).
+    """
+
+    key: str
+    hint: str
+    answer: object
+    check: str | None = None
+
+
+@dataclass
+class Case:
+    """One fixed input of a function exercise: a label the learner reads and the arguments."""
+
+    label: str
+    args: tuple
+    kwargs: dict = field(default_factory=dict)
+
+    def fresh(self) -> tuple[tuple, dict]:
+        """Deep copies of the arguments: every call gets its own (networks included)."""
+        import copy
+
+        return copy.deepcopy(self.args), copy.deepcopy(self.kwargs)
+
+    @property
+    def dtype(self):
+        for a in self.args:
+            if isinstance(a, np.ndarray) and a.dtype.kind == "f":
+                return a.dtype
+        return np.dtype(np.float64)
+
+
+@dataclass
+class Part:
+    """One graded part of an answer's output (a loss, a gradient dict, a count ...).
+
+    ``get(out)`` takes it from the normalised output; ``equal(got, ref, dtype)`` decides;
+    ``show(got, ref)`` writes the detail; ``hint`` is said when no mistake explains the
+    difference (``diagnose(got, ref, case)`` may say something more specific first, e.g.
+    a constant factor).  ``row``: the name of its check (``None``: compared only inside
+    other checks).
+    """
+
+    name: str
+    get: Callable
+    row: str | None = None
+    hint: str = ""
+    equal: Callable | None = None
+    show: Callable | None = None
+    diagnose: Callable | None = None
+    numeric: Callable | None = None
+
+
+@dataclass
+class Regime:
+    """Inputs where a formula that is right on ordinary inputs breaks (saturated logits,
+    an empty set ...): its own row, fixed cases, and the hint for NaN/inf or any other
+    failure that no mistake explains (``explain(got, ref, case)`` may refine it)."""
+
+    row: str
+    cases: Callable  # seed -> list[Case]
+    hint: str
+    explain: Callable | None = None
+
+
+def tree_arrays(obj) -> list:
+    """Every ndarray inside ``obj`` (dicts, tuples, lists), in order."""
+    if isinstance(obj, np.ndarray):
+        return [obj]
+    if isinstance(obj, dict):
+        return [a for v in obj.values() for a in tree_arrays(v)]
+    if isinstance(obj, (tuple, list)):
+        return [a for v in obj for a in tree_arrays(v)]
+    return []
+
+
+def tree_equal(a, b, rtol: float = 1e-9) -> bool:
+    """Same structure and equal numbers (relative ``rtol``; inf and nan must match exactly)."""
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(tree_equal(a[k], b[k], rtol) for k in a)
+    if isinstance(a, (tuple, list)):
+        return isinstance(b, (tuple, list)) and len(a) == len(b) and all(tree_equal(x, y, rtol) for x, y in zip(a, b))
+    try:
+        x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    except (TypeError, ValueError):
+        return a == b
+    if x.shape != y.shape:
+        return False
+    fin = np.isfinite(x) & np.isfinite(y)
+    if not np.array_equal(x[~fin], y[~fin], equal_nan=True):
+        return False
+    scale = max(1.0, float(np.max(np.abs(y[fin]), initial=0.0)))
+    return bool(np.all(np.abs(x[fin] - y[fin]) <= rtol * scale))
+
+
+def tolerance(dtype) -> float:
+    return 1e-9 if np.dtype(dtype) == np.float64 else 2e-5
+
+
+@dataclass
+class FunctionExercise:
+    """An exercise whose answer is a function, declared once; :meth:`run` grades an answer.
+
+    ``call(answer, *args, **kwargs)`` calls an answer and returns its output normalised
+    (raising :class:`Failure` with a hint for a wrong return form); ``reference`` is the
+    correct answer; ``cases(seed)`` the fixed float64 inputs; ``parts`` what is compared;
+    ``mistakes`` the table of typical mistakes; ``regimes`` the hard inputs;
+    ``float32(seed)`` a float32 case for the dtype check; ``unchanged`` names the
+    arguments that must come back unchanged (with the hint for each); ``extra`` further
+    checks ``(row, fn(answer, seed))`` run after the regimes; ``strategy`` and ``example``
+    the hypothesis property (``example(drawn) -> Case``).
+    """
+
+    name: str
+    description: str
+    form: str
+    call: Callable
+    reference: Callable
+    cases: Callable
+    parts: list
+    mistakes: list
+    regimes: list = field(default_factory=list)
+    float32: Callable | None = None
+    unchanged: dict = field(default_factory=dict)
+    extra: list = field(default_factory=list)
+    strategy: Callable | None = None
+    example: Callable | None = None
+    explain: Callable = lambda exc: ""
+    usage: str = ""
+
+    # -- grading -------------------------------------------------------------------
+    def run(self, answer, result: ExerciseResult, *, seed: int = 0, max_examples: int = 25) -> None:
+        s = Session(result, self.explain)
+        cases = self.cases(seed)
+        outputs: dict = {}
+
+        def output(case):
+            if id(case) not in outputs:
+                outputs[id(case)] = self.output(answer, case)
+            return outputs[id(case)]
+
+        def form():
+            if not callable(answer):
+                raise Failure(f"答案是 {type(answer).__name__}，不是函数",
+                              f"传入函数本身：check({self.name!r}, {self.usage or 'my_' + self.name})。")
+            output(cases[0])
+            return self.form
+
+        if not s.run(f"返回 {self.form}", form) and not s.todo_seen:
+            return  # nothing else can run (an unfinished answer still lists every check)
+        for part in self.parts:
+            if part.row:
+                s.run(part.row, lambda part=part: self.compare(part, cases, output, answer))
+        for regime in self.regimes:
+            s.run(regime.row, lambda regime=regime: self.compare_regime(answer, regime, seed))
+        for row, fn in self.extra:
+            s.run(row, lambda fn=fn: fn(answer, seed))
+        if self.unchanged:
+            s.run("输入保持不变", lambda: self.inputs_unchanged(answer, cases[-1]))
+        if self.float32 is not None:
+            s.run("float32 进、float32 出", lambda: self.dtype_kept(answer, seed))
+        if self.strategy is not None:
+            s.run("性质测试（hypothesis）：随机输入与 dtype", lambda: self.property(answer, max_examples))
+
+    def output(self, answer, case: Case):
+        args, kwargs = case.fresh()
+        return self.call(answer, *args, **kwargs)
+
+    def expected(self, case: Case):
+        args, kwargs = case.fresh()
+        return self.call(self.reference, *args, **kwargs)
+
+    def equal(self, part: Part, got, ref, dtype) -> bool:
+        if part.equal is not None:
+            return part.equal(got, ref, dtype)
+        return tree_equal(got, ref, tolerance(dtype))
+
+    def explain_difference(self, part: Part, got_out, case: Case, fallback: str) -> str:
+        """The hint for ``got_out`` differing from the reference in ``part``: the mistake whose
+        whole output equals it, then one whose ``part`` equals it, then ``part.diagnose``."""
+        ref_out = self.expected(case)
+        variants = []
+        for m in self.mistakes:
+            if m.check is None:
+                try:
+                    with np.errstate(all="ignore"), warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        variants.append((m, self.output(m.answer, case)))
+                except Exception:  # noqa: BLE001 - a wrong answer that fails on these inputs matches nothing
+                    continue
+        for m, out in variants:
+            if all(tree_equal(p.get(got_out), p.get(out)) for p in self.parts):
+                return m.hint
+        got = part.get(got_out)
+        for m, out in variants:
+            if tree_equal(got, part.get(out)) and not tree_equal(part.get(out), part.get(ref_out)):
+                return m.hint
+        if part.diagnose is not None:
+            hint = part.diagnose(got, part.get(ref_out), case)
+            if hint:
+                return hint
+        return fallback or part.hint
+
+    def failure(self, part: Part, got_out, case: Case, hint: str = "") -> Failure:
+        """The failed comparison of ``part`` on ``case`` (``hint``: given, else found)."""
+        got, ref = part.get(got_out), part.get(self.expected(case))
+        shown = part.show(got, ref) if part.show else f"{part.name} 与参考答案不同"
+        return Failure(f"{case.label}：{shown}", hint or self.explain_difference(part, got_out, case, ""))
+
+    def compare(self, part: Part, cases, output, answer=None) -> str:
+        worst = 0.0
+        for case in cases:
+            got_out = output(case)
+            got, ref = part.get(got_out), part.get(self.expected(case))
+            if part.numeric is None:
+                if not self.equal(part, got, ref, case.dtype):
+                    raise self.failure(part, got_out, case)
+                continue
+            num, noise = (np.ravel(a) for a in part.numeric(answer, case))
+            flat = np.concatenate([np.ravel(a) for a in tree_arrays(got)]) if tree_arrays(got) else np.zeros(0)
+            error = gradient_error(flat.astype(np.float64), num, noise, TOL) \
+                if flat.shape == num.shape and finite(flat) else np.inf
+            if error < TOL:
+                worst = max(worst, error)
+                continue
+            if self.equal(part, got, ref, case.dtype):
+                raise Failure(f"{case.label}：与有限差分相比，最大相对误差 {error:.1e}",
+                              f"对于本应实现的前向，{part.name} 是对的；但你的前向算的是别的东西，所以对它做有限差分"
+                              "得到的结果不同：先修正前向（见它那一项检查）。")
+            raise self.failure(part, got_out, case)
+        if part.numeric is not None:
+            return f"{len(cases)} 组输入，与有限差分相比最大相对误差 {worst:.1e}"
+        return f"{len(cases)} 组输入与参考答案一致"
+
+    def compare_regime(self, answer, regime: Regime, seed: int) -> str:
+        cases = regime.cases(seed)
+        for case in cases:
+            got_out = self.output(answer, case)
+            for part in self.parts:
+                got, ref = part.get(got_out), part.get(self.expected(case))
+                if self.equal(part, got, ref, case.dtype):
+                    continue
+                hint = regime.explain(got, ref, case) if regime.explain else ""
+                if not finite(got):
+                    raise Failure(f"{case.label}：{part.name} 含有 NaN 或 inf", hint or regime.hint)
+                raise self.failure(part, got_out, case, hint or self.explain_difference(part, got_out, case,
+                                                                                        regime.hint))
+        return f"{len(cases)} 组输入：有限且与参考答案一致"
+
+    def inputs_unchanged(self, answer, case: Case) -> str:
+        args, kwargs = case.fresh()
+        before = [snapshot_state(a) for a in args]
+        self.call(answer, *args, **kwargs)
+        for i, hint in self.unchanged.items():
+            if changed(before[i], snapshot_state(args[i])):
+                raise Failure(f"第 {i + 1} 个参数被修改了", hint)
+        return "没有修改任何输入"
+
+    def dtype_kept(self, answer, seed: int) -> str:
+        case = self.float32(seed)
+        out = self.output(answer, case)
+        for array in tree_arrays(out):
+            if array.dtype.kind == "f" and array.dtype != np.float32:
+                raise Failure(f"{case.label}：float32 的输入得到了 {array.dtype} 的结果", self.upcast)
+        for part in self.parts:
+            if not self.equal(part, part.get(out), part.get(self.expected(case)), np.float32):
+                raise self.failure(part, out, case)
+        return "结果是 float32，数值在 float32 精度内正确"
+
+    upcast: str = UPCAST.format(culprits="np.float64(...) 系数、np.zeros(shape) / np.ones(shape)（默认 float64）")
+
+    def property(self, answer, max_examples: int) -> str:
+        def prop(drawn):
+            case = self.example(drawn)
+            got_out = self.output(answer, case)
+            for part in self.parts:
+                if not self.equal(part, part.get(got_out), part.get(self.expected(case)), case.dtype):
+                    raise Failure(f"{part.name} 与参考答案不同", self.explain_difference(
+                        part, got_out, case, f"见上面 {part.name} 那一项检查。"))
+
+        return run_property(self.strategy(), prop, lambda drawn: self.example(drawn).label, self.explain,
+                            max_examples=max_examples, what="与参考答案一致")
+
+
+def snapshot_state(obj):
+    """A copy of ``obj``'s numbers: arrays, containers of them, and modules' ``params()``."""
+    if hasattr(obj, "params") and callable(obj.params):
+        return snapshot(obj.params())
+    return snapshot(obj)
+
+
+def finite(obj) -> bool:
+    """True if every number in ``obj`` (arrays, numbers, containers) is finite."""
+    if isinstance(obj, dict):
+        return all(finite(v) for v in obj.values())
+    if isinstance(obj, (tuple, list)):
+        return all(finite(v) for v in obj)
+    try:
+        return bool(np.all(np.isfinite(np.asarray(obj, dtype=np.float64))))
+    except (TypeError, ValueError):
+        return True
