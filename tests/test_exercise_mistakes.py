@@ -8,6 +8,7 @@ other exercise tests.
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -36,6 +37,15 @@ def test_each_mistake_gets_its_own_hint(name, mistake):
     others = [m.hint for m in mistakes(name) if m is not mistake]
     first = next(h for h in hints if mistake.hint in h or any(o in h for o in others))
     assert mistake.hint in first, f"shadowed: {name}:{mistake.key} first gets another mistake's hint\n{result}"
+    assert not MARKDOWN.search(str(result)), f"Markdown in a plain-text report:\n{result}"
+
+
+#: emphasis markers next to Chinese text (``x**2`` in a formula is fine)
+MARKDOWN = re.compile(r"\*\*(?=[\u4e00-\u9fff])|(?<=[\u4e00-\u9fff])\*\*|__(?=[\u4e00-\u9fff])")
+
+
+def test_the_markdown_detector_finds_emphasis():
+    assert MARKDOWN.search("最后一次 D 更新**之前**") and not MARKDOWN.search("g**2 与 std**2")
 
 
 @pytest.mark.parametrize("name", list(EXERCISES))
