@@ -204,14 +204,13 @@ def run(args) -> int:
                    rows={r.name: r.options for r in structure.ROWS if r.name in names})
     else:
         from .. import study
-        from ..train import PRESETS, config_from_preset
+        from ..train import preset_options
 
         thresholds = parse_thresholds(args.threshold)
         seeds = range(args.first_seed, args.first_seed + (args.seeds or (1 if args.quick else 3)))
         max_steps = args.steps or (400 if args.quick else 2 * default_image_steps())
         every = 200 if args.quick else 1000
-        recipes = {"default": {}, "article (--preset article)": {
-            k: v for k, v in config_from_preset("article").to_dict().items() if k in PRESETS["article"]}}
+        recipes = {"default": {}, "article (--preset article)": preset_options("article")}
         study.judges_summary("mnist5k", log=say)  # trained once, before any worker starts
         jobs = [(name, options, seed, thresholds, max_steps, every) for name, options in recipes.items()
                 for seed in seeds]

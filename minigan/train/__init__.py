@@ -49,7 +49,8 @@ metrics, so ``N`` steps, a stop anywhere (even mid-epoch), a resume and ``N`` mo
 give the same weights, bit for bit, as ``2N`` steps without a stop.
 
 The package is split along those seams: :mod:`~minigan.train.config` (what defines a
-run), :mod:`~minigan.train.networks` (G and D with the remedies),
+run; :mod:`~minigan.train.options` declares its fields), :mod:`~minigan.train.networks`
+(G and D with the remedies),
 :mod:`~minigan.train.trainer` (the state and one step), :mod:`~minigan.train.files` (the
 run directory) and :mod:`~minigan.train.run` (the loop and the entry points).
 """
@@ -73,12 +74,14 @@ from .config import (
     data_info,
     dataset_kind,
     load_dataset,
+    preset_options,
     steps_per_epoch,
     with_data_defaults,
 )
 from .files import check_new_run_dir, default_out_dir, list_frames, make_writable_dir, write_metrics_csv
 from .networks import build_networks, discriminator_probability
-from .run import Run, RunResult, load_networks, merge_overrides, read_run, resume, train
+from .options import merge_overrides
+from .run import Run, RunResult, load_networks, read_run, resume, train
 from .trainer import Trainer
 
 __all__ = [
@@ -88,5 +91,6 @@ __all__ = [
     "TrainingDiverged",
     "build_networks", "check_new_run_dir", "config_from_preset", "data_info", "dataset_kind", "default_out_dir",
     "discriminator_probability", "list_frames", "load_dataset", "load_networks", "make_noise", "make_writable_dir",
-    "merge_overrides", "read_run", "resume", "steps_per_epoch", "train", "with_data_defaults", "write_metrics_csv",
+    "merge_overrides", "preset_options", "read_run", "resume", "steps_per_epoch", "train", "with_data_defaults",
+    "write_metrics_csv",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -13,6 +13,7 @@ from ..errors import MiniganError
 from ..gan import NOISE_KINDS, ORDERS, OUTPUTS
 from ..losses import GENERATOR_LOSSES
 from ..schedule import SCHEDULES
+from .options import check, declarations, declare, hidden_sizes, show
 
 OPTIMIZERS = ("adam", "sgd")
 #: The arithmetic of a run (weights, data, noise): float32 (default) or float64.
@@ -74,177 +75,123 @@ class OutputNotWritten(MiniganError):
     exit_code = 4
 
 
-
 @dataclass
 class TrainConfig:
-    """Everything that defines a run.  ``None`` means "choose for the data set" (see
-    :meth:`resolve`); the resolved values are what ``config.json`` records.
+    """Everything that defines a run.  Each field is declared once with its help, kind and
+    range (:func:`~minigan.train.options.declare`): ``minigan train``'s options (whose
+    ``--help`` reads them), :meth:`validate` and the fields a resumed run may change
+    (:data:`RESUMABLE`) follow.  ``None`` means "choose for the data set" (:meth:`resolve`:
+    the recipes below); the resolved values are what ``config.json`` records.
 
-    ``arch`` chooses the networks: ``"mlp"``, the article's, whose ``hidden`` lists the
-    hidden-layer widths of both (G: z_dim -> hidden -> data dim; D: data dim -> hidden ->
-    1), or ``"dcgan"`` (:mod:`minigan.dcgan`, images only), whose ``channels`` C sets the
-    widths (G: 2C then C channels; D: C then 2C) and ``batchnorm`` whether its
-    batch-norm layers are there (``None``: the architecture's recipe,
-    :data:`DCGAN_RECIPES`).  ``epochs`` and ``steps`` are alternatives:
-    give one (``steps`` wins if both are set), or neither for the default length.
-    ``sample_every`` is in epochs (default: about 50 pictures per run);
-    ``checkpoint_every`` in steps (``None``: at epoch
-    ends, at most every 10 s).  ``momentum`` is SGD's; ``beta1``/``beta2`` are Adam's.
-    ``lr`` is D's learning rate and ``g_lr`` G's (default twice ``lr``); ``real_label`` is
-    D's target for real data (0.9: one-sided label smoothing; 1.0: the article's code);
-    ``pack`` > 1 lets D judge packs of that many samples (PacGAN, :class:`minigan.nn.Pack`).
-
-    The remedies of article sections 6.1-6.2 (each off at 0 / False / "constant"):
-    ``dropout`` (probability, after each of D's hidden layers, :class:`minigan.nn.Dropout`),
-    ``translate`` (D sees real and fake images shifted by up to that many pixels,
-    :class:`minigan.nn.RandomTranslate`; images only), ``instance_noise`` (initial standard
-    deviation of Gaussian noise on D's inputs, annealed linearly to 0 over the run,
-    :class:`minigan.nn.InstanceNoise`), ``spectral_norm`` (each of D's Dense layers divided
-    by its largest singular value, :class:`minigan.nn.SpectralNorm`), ``ema`` (decay of an
-    exponential moving average of G's weights that pictures and samples use,
-    :class:`minigan.ema.EMA`), ``lr_decay`` (both learning rates follow
-    :func:`minigan.schedule.lr_factor` with ``lr_decay_start`` and ``lr_decay_end``).
-    ``None`` chooses for the data set: :data:`IMAGE_RECIPE` for images (measured by
-    ``minigan reproduce study``), all off for toy sets.
-
-    ``dtype`` is the arithmetic of the whole run ("float32", or "float64" for exact
-    comparisons).  ``engine`` computes the step: "numpy" (minigan's own layers) or "torch"
-    (the same step on PyTorch, :mod:`minigan.train.torch_engine`, on ``device`` "cpu" or
-    "cuda"); both read the same random streams and write the same checkpoint, so a run
-    may be resumed on either.
+    ``arch`` "mlp" is the article's networks (G: z_dim -> hidden -> data dim; D: data dim
+    -> hidden -> 1), "dcgan" :mod:`minigan.dcgan`'s, "dcgan_g" DCGAN's G with the
+    article's D.  ``steps`` wins over ``epochs`` if both are set.  The remedies of article
+    sections 6.1-6.2, each off at 0 / False / "constant", are :class:`minigan.nn.Dropout`,
+    :class:`~minigan.nn.RandomTranslate`, :class:`~minigan.nn.InstanceNoise`,
+    :class:`~minigan.nn.SpectralNorm`, :class:`minigan.ema.EMA` and
+    :func:`minigan.schedule.lr_factor`.  ``engine`` "torch" computes the same step on
+    PyTorch (:mod:`minigan.train.torch_engine`) from the same random streams into the same
+    checkpoint, so a run may be resumed on either engine.
     """
 
-    dataset: str = "mnist5k"
-    n: int | None = None
-    epochs: int | None = None
-    steps: int | None = None
-    batch_size: int = 64
-    optimizer: str = "adam"
-    lr: float | None = None
-    g_lr: float | None = None
-    beta1: float = 0.5
-    beta2: float = 0.999
-    momentum: float = 0.0
-    weight_decay: float = 0.0
-    l1: float = 0.0
-    loss: str = "non_saturating"
-    d_steps: int = 1
-    order: str = "d_first"
-    real_label: float = 0.9
-    pack: int = 1
-    z_dim: int = 100
-    hidden: tuple[int, ...] = (128, 128, 128)
-    arch: str = "mlp"
-    channels: int = 32
-    batchnorm: bool | None = None
-    alpha: float = 0.2
-    noise: str = "gaussian"
-    output: str | None = None
-    seed: int = 0
-    dropout: float | None = None
-    translate: int | None = None
-    instance_noise: float | None = None
-    spectral_norm: bool | None = None
-    ema: float | None = None
-    lr_decay: str | None = None
-    lr_decay_start: float = 0.5
-    lr_decay_end: float = 0.0
-    sample_every: int | None = None
-    checkpoint_every: int | None = None
-    dtype: str = "float32"
-    engine: str = "numpy"
-    device: str = "cpu"
-    data_dir: str | None = field(default=None, compare=False)
-
-    #: fields that may differ when a run is resumed (they do not change the maths; the
-    #: two engines compute the same step, so a run may continue on the other one)
-    RESUMABLE = ("epochs", "steps", "sample_every", "checkpoint_every", "data_dir", "engine", "device")
+    dataset: str = declare("mnist5k", "data set, see 'minigan data list'", "data", metavar="NAME")
+    n: int | None = declare(None, "training examples", "data", int, low=1, metavar="N",
+                            chooses=f"toy sets draw N, default {DEFAULT_TOY_N}; image sets keep N, default all")
+    epochs: int | None = declare(
+        None, "passes over the training set", "data", int, low=1, metavar="E", exclusive="length", resumable=True,
+        chooses=f"default: about {DEFAULT_STEPS_IMAGES:,} steps for images, {DEFAULT_STEPS_TOY:,} for toy sets, "
+                + ", ".join(f"{v:,} with --arch {k}" for k, v in DEFAULT_STEPS_CONV.items()))
+    steps: int | None = declare(None, "train for S steps in total instead of --epochs", "data", int, low=1,
+                                metavar="S", exclusive="length", resumable=True, chooses="default: see --epochs")
+    batch_size: int = declare(64, "real examples per D update", "data", int, low=1, metavar="B")
+    optimizer: str = declare("adam", "optimiser of both networks", "optimisation", choices=OPTIMIZERS)
+    lr: float | None = declare(None, "D's learning rate", "optimisation", float, low=0, low_open=True)
+    g_lr: float | None = declare(None, "G's learning rate", "optimisation", float, low=0, low_open=True,
+                                 metavar="LR", chooses="default: twice --lr")
+    beta1: float = declare(0.5, "Adam's beta1", "optimisation", float, low=0, high=1)
+    beta2: float = declare(0.999, "Adam's beta2", "optimisation", float, low=0, high=1)
+    momentum: float = declare(0.0, "SGD's momentum", "optimisation", float, low=0, high=1)
+    weight_decay: float = declare(0.0, "L2 penalty added to the gradients", "optimisation", float, low=0,
+                                  metavar="WD")
+    l1: float = declare(0.0, "L1 penalty added to the gradients", "optimisation", float, low=0)
+    loss: str = declare("non_saturating", "generator loss", "optimisation", choices=GENERATOR_LOSSES)
+    d_steps: int = declare(1, "discriminator updates per generator update, each on its own real batch",
+                           "optimisation", int, low=1, metavar="K")
+    order: str = declare("d_first", "which network a step updates first; d_first is the article's code",
+                         "optimisation", choices=ORDERS)
+    real_label: float = declare(0.9, "D's target for real data: below 1 is one-sided label smoothing, 1.0 the "
+                                "article's code", "optimisation", float, low=0, low_open=True, high=1,
+                                high_open=False, metavar="Y")
+    pack: int = declare(1, "PacGAN packing: D judges M samples at once, all real or all fake", "optimisation", int,
+                        low=1, metavar="M")
+    z_dim: int = declare(100, "noise dimension", "model", int, low=1, metavar="Z")
+    hidden: tuple[int, ...] = declare((128, 128, 128), "hidden widths of G and of D", "model", tuple, low=1,
+                                      metavar="W,W,...", parse=hidden_sizes)
+    arch: str = declare("mlp", "mlp: the article's networks; dcgan: a DCGAN for images (transposed convolutions and "
+                        "batch norm in G, strided convolutions and batch norm in D); dcgan_g: DCGAN's G with the "
+                        "article's D", "model", choices=ARCHS)
+    channels: int = declare(32, "--arch dcgan: G has 2C then C channels, D C then 2C", "model", int, low=1,
+                            metavar="C")
+    batchnorm: bool | None = declare(None, "--arch dcgan: batch-norm layers in G and D", "model", bool)
+    alpha: float = declare(0.2, "leaky ReLU slope", "model", float, low=0)
+    noise: str = declare("gaussian", "distribution of z", "model", choices=NOISE_KINDS)
+    output: str | None = declare(None, "G's last activation", "model", choices=OUTPUTS,
+                                 chooses="default: tanh for data in [-1, 1], else linear")
+    seed: int = declare(0, "seed of everything random", "model", int, low=0)
+    dropout: float | None = declare(None, "dropout probability after D's hidden layers", "remedies", float, low=0,
+                                    high=1, metavar="P")
+    translate: int | None = declare(None, "shift D's real and fake images by up to S pixels, a differentiable "
+                                    "augmentation", "remedies", int, low=0, metavar="S")
+    instance_noise: float | None = declare(None, "Gaussian noise on D's inputs, SIGMA at the start, annealed "
+                                           "linearly to 0", "remedies", float, low=0, metavar="SIGMA")
+    spectral_norm: bool | None = declare(None, "divide each of D's weight matrices by its largest singular value",
+                                         "remedies", bool)
+    ema: float | None = declare(None, "sample from a moving average of G's weights with this decay, 0 for off",
+                                "remedies", float, low=0, high=1, metavar="DECAY")
+    lr_decay: str | None = declare(None, "learning-rate schedule of both networks", "remedies", choices=SCHEDULES)
+    lr_decay_start: float = declare(0.5, "fraction of the run after which the learning rates decay", "remedies",
+                                    float, low=0, high=1, metavar="F")
+    lr_decay_end: float = declare(0.0, "learning-rate factor reached at the last step", "remedies", float, low=0,
+                                  high=1, high_open=False, metavar="F")
+    sample_every: int | None = declare(None, "draw the sample picture every E epochs", "run", int, low=1,
+                                       metavar="E", resumable=True,
+                                       chooses=f"default: about {PICTURES_PER_RUN} pictures per run")
+    checkpoint_every: int | None = declare(None, "save a checkpoint every S steps", "run", int, low=1, metavar="S",
+                                           resumable=True,
+                                           chooses=f"default: at epoch ends, at most every {CHECKPOINT_MIN_S:g} s")
+    dtype: str = declare("float32", "arithmetic of the whole run, float64 for exact comparisons", "model",
+                         choices=DTYPES)
+    engine: str = declare("numpy", "numpy: minigan's own layers; torch: the same step on PyTorch, same random "
+                          "streams, same run directory (pip install -e '.[torch]'); a run resumes with either",
+                          "engine", choices=ENGINES, resumable=True)
+    device: str = declare("cpu", "where --engine torch computes", "engine", choices=DEVICES, resumable=True)
+    data_dir: str | None = declare(None, "cache directory of downloaded data sets", "data", metavar="DIR",
+                                   resumable=True, compare=False,
+                                   chooses="default: $MINIGAN_DATA, else ~/.cache/minigan")
 
     def __post_init__(self):
         if isinstance(self.hidden, list):
             self.hidden = tuple(self.hidden)
 
     def validate(self) -> TrainConfig:
-        """Raise :class:`MiniganError` naming the option for any invalid value."""
-
-        def bad(name, msg):
-            raise MiniganError(f"--{name.replace('_', '-')} {msg}")
-
-        def positive_int(name, value, allow_none=False, minimum=1):
-            if value is None and allow_none:
-                return
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-                bad(name, f"must be an integer >= {minimum}, got {value!r}")
-
-        def number(name, value, *, low=0.0, low_open=False, high=None, high_open=True):
-            if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
-                    or not math.isfinite(value):
-                bad(name, f"must be a finite number, got {value!r}")
-            if value < low or (low_open and value == low):
-                bad(name, f"must be {'>' if low_open else '>='} {low:g}, got {value!r}")
-            if high is not None and (value > high or (high_open and value == high)):
-                bad(name, f"must be {'<' if high_open else '<='} {high:g}, got {value!r}")
-
-        if not isinstance(self.dataset, str) or not self.dataset:
-            bad("dataset", f"must be a data set name, got {self.dataset!r}")
-        positive_int("n", self.n, allow_none=True)
-        positive_int("epochs", self.epochs, allow_none=True)
-        positive_int("steps", self.steps, allow_none=True)
-        positive_int("batch_size", self.batch_size)
-        positive_int("d_steps", self.d_steps)
-        positive_int("z_dim", self.z_dim)
-        positive_int("channels", self.channels)
-        if self.batchnorm is not None and not isinstance(self.batchnorm, (bool, np.bool_)):
-            bad("batchnorm", f"must be true or false, got {self.batchnorm!r}")
-        positive_int("sample_every", self.sample_every, allow_none=True)
-        positive_int("checkpoint_every", self.checkpoint_every, allow_none=True)
-        positive_int("seed", self.seed, minimum=0)
-        if not isinstance(self.hidden, tuple) or not self.hidden:
-            bad("hidden", f"must be one or more layer widths, got {self.hidden!r}")
-        for h in self.hidden:
-            positive_int("hidden", h)
-        choices = {"optimizer": OPTIMIZERS, "loss": GENERATOR_LOSSES, "order": ORDERS, "noise": NOISE_KINDS,
-                   "dtype": DTYPES, "engine": ENGINES, "device": DEVICES, "arch": ARCHS}
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                bad(name, f"must be one of {', '.join(allowed)}; got {getattr(self, name)!r}")
-        if self.output is not None and self.output not in OUTPUTS:
-            bad("output", f"must be one of {', '.join(OUTPUTS)}; got {self.output!r}")
-        if self.lr is not None:
-            number("lr", self.lr, low_open=True)
-        if self.g_lr is not None:
-            number("g_lr", self.g_lr, low_open=True)
-        number("real_label", self.real_label, low_open=True, high=1, high_open=False)
-        positive_int("pack", self.pack)
-        if self.dropout is not None:
-            number("dropout", self.dropout, high=1)
-        positive_int("translate", self.translate, minimum=0, allow_none=True)
-        if self.instance_noise is not None:
-            number("instance_noise", self.instance_noise)
-        if self.spectral_norm is not None and not isinstance(self.spectral_norm, (bool, np.bool_)):
-            bad("spectral_norm", f"must be true or false, got {self.spectral_norm!r}")
-        if self.ema is not None:
-            number("ema", self.ema, high=1)
-        if self.lr_decay is not None and self.lr_decay not in SCHEDULES:
-            bad("lr_decay", f"must be one of {', '.join(SCHEDULES)}; got {self.lr_decay!r}")
-        number("lr_decay_start", self.lr_decay_start, high=1)
-        number("lr_decay_end", self.lr_decay_end, high=1, high_open=False)
-        if self.lr_decay == "geometric" and self.lr_decay_end <= 0:
-            bad("lr_decay_end", f"must be > 0 for a geometric decay, got {self.lr_decay_end!r}")
-        if self.batch_size % self.pack:
-            bad("batch_size", f"must be a multiple of --pack {self.pack}, got {self.batch_size}")
-        number("beta1", self.beta1, high=1)
-        number("beta2", self.beta2, high=1)
-        number("momentum", self.momentum, high=1)
-        number("weight_decay", self.weight_decay)
-        number("l1", self.l1)
-        number("alpha", self.alpha)
-        defaults = {f.name: f.default for f in dataclasses.fields(self)}
-        for name in ("channels", "batchnorm"):
-            if self.arch not in CONV_G_ARCHS and getattr(self, name) != defaults[name]:
-                bad(name, "shapes --arch dcgan's networks; the article's (--arch mlp) are set by --hidden")
-        if self.engine == "numpy" and self.device != "cpu":
-            bad("device", f"{self.device} needs --engine torch (the NumPy engine computes on the CPU)")
+        """Raise :class:`MiniganError` naming the option for any invalid value: each field
+        against its declaration, then the rules between fields."""
+        for name, (f, o) in declarations(TrainConfig).items():
+            check(name, getattr(self, name), o, nullable=f.default is None)
+        for broken, message in (
+            (self.lr_decay == "geometric" and self.lr_decay_end <= 0,
+             f"--lr-decay-end must be > 0 for a geometric decay, got {self.lr_decay_end!r}"),
+            (self.batch_size % self.pack != 0,
+             f"--batch-size must be a multiple of --pack {self.pack}, got {self.batch_size}"),
+            (self.arch not in CONV_G_ARCHS and self.channels != TrainConfig.channels,
+             "--channels shapes --arch dcgan's networks; the article's (--arch mlp) are set by --hidden"),
+            (self.arch not in CONV_G_ARCHS and self.batchnorm != TrainConfig.batchnorm,
+             "--batchnorm shapes --arch dcgan's networks; the article's (--arch mlp) are set by --hidden"),
+            (self.engine == "numpy" and self.device != "cpu",
+             f"--device {self.device} needs --engine torch (the NumPy engine computes on the CPU)"),
+        ):
+            if broken:
+                raise MiniganError(message)
         return self
 
     def resolve(self, dataset) -> TrainConfig:
@@ -256,9 +203,7 @@ class TrainConfig:
         out = dataclasses.replace(self)
         if out.arch in CONV_G_ARCHS:
             check_dcgan(out, dataset)
-        recipe = IMAGE_RECIPE if dataset.image_shape is not None else {"lr": TOY_LR, **REMEDIES_OFF}
-        if out.arch in CONV_G_ARCHS:
-            recipe = DCGAN_RECIPES[out.arch]
+        recipe = DCGAN_RECIPES.get(out.arch) or (IMAGE_RECIPE if dataset.image_shape is not None else TOY_RECIPE)
         for name, value in recipe.items():
             if getattr(out, name) is None:
                 setattr(out, name, value)
@@ -267,6 +212,7 @@ class TrainConfig:
         if out.translate and out.translate >= min(dataset.image_shape):
             raise MiniganError(f"--translate must be smaller than the {dataset.image_shape[0]}x"
                                f"{dataset.image_shape[1]} images, got {out.translate}")
+        check_batches(out, dataset)
         check_memory(out, dataset.dim)
         if out.g_lr is None:
             out.g_lr = 2 * out.lr
@@ -290,13 +236,19 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> TrainConfig:
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(d) - names)
+        unknown = sorted(set(d) - {f.name for f in dataclasses.fields(cls)})
         if unknown:
             raise MiniganError(f"unknown configuration keys {unknown} (written by a newer minigan?)")
         # A run recorded before a setting existed trained without it, whatever today's default.
         d = {**{k: v for k, v in REMEDIES_OFF.items() if k not in d}, **d}
-        return cls(**{k: (tuple(v) if k == "hidden" else v) for k, v in d.items()})
+        decl = declarations(cls)
+        return cls(**{k: (tuple(v) if decl[k][1].kind is tuple else v) for k, v in d.items()})
+
+
+
+#: The fields that may differ when a run is resumed (they do not change the maths; the two
+#: engines compute the same step, so a run may continue on the other one).
+TrainConfig.RESUMABLE = tuple(name for name, (_, o) in declarations(TrainConfig).items() if o.resumable)
 
 
 #: The remedies switched off: what every run recorded before they existed trained with,
@@ -305,6 +257,8 @@ REMEDIES_OFF = {"dropout": 0.0, "translate": 0, "instance_noise": 0.0, "spectral
                 "lr_decay": "constant"}
 #: D's learning rate for toy data sets (G's is twice it unless given).
 TOY_LR = 2e-4
+#: The default for toy data sets: :data:`TOY_LR` and no remedies.
+TOY_RECIPE = {"lr": TOY_LR, **REMEDIES_OFF}
 #: The default for images, chosen by ``minigan reproduce study`` (results/study.md): D's
 #: learning rate (G's is twice it) and the remedies.
 IMAGE_RECIPE = {"lr": 4e-4, "dropout": 0.3, "translate": 2, "instance_noise": 0.0, "spectral_norm": False,
@@ -322,6 +276,11 @@ DCGAN_RECIPE = {"lr": 4e-4, "dropout": 0.0, "translate": 2, "instance_noise": 0.
 #: (``dcgan_g``) the image recipe, whose dropout was measured on that D, and DCGAN's G
 #: with its batch norm (as the structure study measured it).
 DCGAN_RECIPES = {"dcgan": DCGAN_RECIPE, "dcgan_g": {**IMAGE_RECIPE, "batchnorm": True}}
+#: The recipes as ``minigan train --help`` tells what a ``None`` default becomes (an
+#: architecture's where it differs from the image recipe).
+RECIPE_HELP = {"for images": IMAGE_RECIPE, "for toy sets": TOY_RECIPE,
+               **{f"with --arch {arch}": {k: v for k, v in recipe.items() if IMAGE_RECIPE.get(k) != v}
+                  for arch, recipe in DCGAN_RECIPES.items()}}
 
 
 def check_dcgan(config: TrainConfig, dataset) -> None:
@@ -339,43 +298,60 @@ def check_dcgan(config: TrainConfig, dataset) -> None:
         raise MiniganError("--spectral-norm needs --arch mlp (it wraps Dense layers only)")
 
 
-#: Named recipes.  ``"article"`` is exactly the article's code (section 4.3): labels 1/0,
-#: one learning rate (DCGAN's 2e-4) for both networks, none of the remedies.
-#: ``"smoothing"`` is the default before the recipe study: one-sided label smoothing and
-#: G's rate twice D's, no remedies.  ``"default"`` is TrainConfig's own defaults.  Options
-#: given explicitly override a preset.
+#: Named recipes; options given explicitly override a preset.  ``"default"`` is
+#: TrainConfig's own defaults.
 PRESETS: dict[str, dict] = {
     "default": {},
     "article": {"real_label": 1.0, "lr": 2e-4, "g_lr": "lr", **REMEDIES_OFF},
     "smoothing": {"real_label": 0.9, "lr": 2e-4, "g_lr": 4e-4, **REMEDIES_OFF},
 }
+#: What each preset is (``minigan train --help`` shows it).
+PRESET_HELP = {
+    "default": "the measured default recipe",
+    "article": "exactly the article's code (section 4.3): labels 1/0, one learning rate (DCGAN's 2e-4) for both "
+               "networks, no remedies",
+    "smoothing": "the default before the recipe study: one-sided label smoothing (0.9), G's rate twice D's, "
+                 "no remedies",
+}
 
 
-def config_from_preset(preset: str | None, **options) -> TrainConfig:
-    """A :class:`TrainConfig` from ``preset`` (see :data:`PRESETS`) overridden by ``options``.
-
-    ``g_lr = "lr"`` in a preset means "the same as ``lr``" (given or default).
-    """
+def preset_options(preset: str | None, **options) -> dict:
+    """The options of ``preset`` (see :data:`PRESETS`; None: ``"default"``) overridden by
+    ``options``.  ``g_lr = "lr"`` in a preset means "the same as ``lr``" (given or default)."""
     name = preset or "default"
     if name not in PRESETS:
         raise MiniganError(f"--preset must be one of {', '.join(PRESETS)}; got {preset!r}")
     values = {**PRESETS[name], **options}
     if values.get("g_lr") == "lr":
         values["g_lr"] = values["lr"]
-    return TrainConfig(**values)
+    return values
 
 
-def memory_needed(config: TrainConfig, data_dim: int) -> int:
-    """Bytes a run of ``config`` needs at least: float32 weights of G and D, each with its
-    gradient and Adam's two moments (plus an averaged copy of G with ``ema``), and one
-    step's activations (a few copies of a (2 batch, width) array per layer)."""
+def config_from_preset(preset: str | None, **options) -> TrainConfig:
+    """A :class:`TrainConfig` from ``preset`` (see :data:`PRESETS`) overridden by ``options``."""
+    return TrainConfig(**preset_options(preset, **options))
+
+
+def check_batches(config: TrainConfig, dataset) -> None:
+    """Refuse, with one line naming the options, a batch larger than the data set."""
+    if steps_per_epoch(len(dataset), config.batch_size, config.d_steps) < 1:
+        raise MiniganError(f"--batch-size {config.batch_size} x --d-steps {config.d_steps} is more than the "
+                           f"{len(dataset)} training examples of {dataset.name}")
+
+
+def memory_needed(config: TrainConfig, data_dim: int) -> tuple[int, int]:
+    """Bytes a run of ``config`` needs at least, as ``(weights, activations)``: G's and D's
+    weights, each with its gradient and Adam's two moments (plus an averaged copy of G
+    with ``ema``), and one step's activations (a few copies of a (2 batch, width) array
+    per layer)."""
     widths_g = (config.z_dim, *config.hidden, data_dim)
     widths_d = (data_dim * config.pack, *config.hidden, 1)
     weights_g = sum(a * b + b for a, b in zip(widths_g[:-1], widths_g[1:]))
     weights_d = sum(a * b + b for a, b in zip(widths_d[:-1], widths_d[1:]))
     copies_g = 4 + (1 if config.ema else 0)
     activations = 6 * 2 * config.batch_size * (sum(widths_g) + sum(widths_d))
-    return np.dtype(config.dtype).itemsize * (copies_g * weights_g + 4 * weights_d + activations)
+    size = np.dtype(config.dtype).itemsize
+    return size * (copies_g * weights_g + 4 * weights_d), size * activations
 
 
 def available_memory() -> int | None:
@@ -391,13 +367,16 @@ def available_memory() -> int | None:
 
 
 def check_memory(config: TrainConfig, data_dim: int) -> None:
-    """Refuse, with one line, a network too large for this machine's memory."""
-    need, have = memory_needed(config, data_dim), available_memory()
-    if have is not None and need > have:
+    """Refuse, with one line naming the options that drive the estimate, a run too large
+    for this machine's memory."""
+    (weights, activations), have = memory_needed(config, data_dim), available_memory()
+    if have is not None and weights + activations > have:
+        lower = "a smaller --batch-size" if activations > weights else "smaller --hidden widths"
         raise MiniganError(
-            f"--hidden {','.join(map(str, config.hidden))} needs about {need / 2**30:.1f} GiB of memory "
-            f"(weights, gradients and Adam state of G and D) but {have / 2**30:.1f} GiB is available; "
-            "choose smaller layer widths"
+            f"--batch-size {config.batch_size} with --hidden {show(config.hidden)} needs about "
+            f"{(weights + activations) / 2**30:.1f} GiB of memory ({weights / 2**30:.1f} GiB for the weights, "
+            f"gradients and Adam state of G and D, {activations / 2**30:.1f} GiB for one step's activations) "
+            f"but {have / 2**30:.1f} GiB is available; choose {lower}"
         )
 
 

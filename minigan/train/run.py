@@ -34,6 +34,7 @@ from .config import (
 )
 from .files import _fmt, check_new_run_dir, default_out_dir, list_frames, make_writable_dir, write_metrics_csv
 from .networks import build_networks
+from .options import merge_overrides
 from .trainer import Trainer
 
 #: The training viewer's frames (kept across a resume) and its page, in the run directory.
@@ -428,30 +429,3 @@ def resume(run_dir: str | os.PathLike, *, progress="auto", handle_sigint: bool =
         if step > trainer.step:
             path.unlink()
     return run.run()
-
-
-def merge_overrides(config: TrainConfig, overrides: dict) -> TrainConfig:
-    """``config`` with ``overrides`` applied; only :attr:`TrainConfig.RESUMABLE` fields may
-    change, anything else must equal the run's value (else :class:`MiniganError`)."""
-    changes = {}
-    for name, value in overrides.items():
-        if value is None:
-            continue
-        if name == "hidden":
-            value = tuple(value)
-        current = getattr(config, name)
-        if name in TrainConfig.RESUMABLE:
-            changes[name] = value
-        elif value != current:
-            shown = ",".join(map(str, value)) if name == "hidden" else value
-            was = ",".join(map(str, current)) if name == "hidden" else current
-            raise MiniganError(
-                f"--{name.replace('_', '-')} {shown} conflicts with the run being resumed ({name} = {was}); "
-                "a resumed run keeps its settings"
-            )
-    if "steps" in changes:
-        changes.setdefault("epochs", None)
-    elif "epochs" in changes:
-        changes["steps"] = None
-    return dataclasses.replace(config, **changes).validate()
-

@@ -15,7 +15,7 @@ from ..gan import GAN, StepStats, make_noise
 from ..optim import make_optimizer
 from ..schedule import lr_factor
 from ..viz import data_bounds
-from .config import METRIC_COLUMNS, N_GRID, N_POINTS, N_REAL_POINTS, TrainConfig, steps_per_epoch
+from .config import METRIC_COLUMNS, N_GRID, N_POINTS, N_REAL_POINTS, TrainConfig, check_batches, steps_per_epoch
 from .networks import build_networks, discriminator_probability, instance_noise_layers
 
 
@@ -36,12 +36,8 @@ class Trainer:
         self.dataset = dataset
         dtype = np.dtype(config.dtype)
         self.x = dataset.x.astype(dtype, copy=False)
+        check_batches(config, dataset)
         self.spe = steps_per_epoch(len(dataset), config.batch_size, config.d_steps)
-        if self.spe < 1:
-            raise MiniganError(
-                f"--batch-size {config.batch_size} x --d-steps {config.d_steps} is more than the "
-                f"{len(dataset)} training examples of {dataset.name}"
-            )
         # spawn(6)'s first five children are spawn(5)'s: adding the sixth (the random
         # layers' generator) left every earlier run's randomness as it was.
         init_ss, noise_ss, shuffle_ss, fixed_ss, view_ss, augment_ss = np.random.SeedSequence(config.seed).spawn(6)
