@@ -55,7 +55,7 @@ def run(args) -> int:
         raise MiniganError(f"-n must be between 10 and 100000, got {args.n}")
     if args.seed < 0:
         raise MiniganError(f"--seed must be >= 0, got {args.seed}")
-    G, _, config, data = load_networks(args.checkpoint)
+    G, _, config, data = load_networks(args.checkpoint, "--checkpoint")
     n = args.n or (10_000 if data.get("image_shape") else 2_500)
     with np.errstate(over="ignore", invalid="ignore"):
         samples = G(make_noise(np.random.default_rng(args.seed), n, config.z_dim, config.noise))

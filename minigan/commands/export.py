@@ -24,38 +24,12 @@ def add_arguments(p):
 
 
 def read_networks(path):
-    """``(networks, config.json dict)`` of the checkpoint at ``path`` (a run directory or its
-    ``.npz``), in the run's dtype: ``{"G", "D"}`` and ``"G_ema"`` when the run keeps a
-    moving average."""
-    import numpy as np
+    """``(networks, config.json dict)`` of the run at ``path`` in the run's dtype (see
+    :meth:`minigan.train.SavedRun.networks`)."""
+    from ..train import open_run
 
-    from .. import checkpoint as ckpt
-    from ..train import CHECKPOINT_NAME, TrainConfig, build_networks
-
-    path = Path(path)
-    if path.is_dir():
-        path = path / CHECKPOINT_NAME
-    if not path.exists():
-        raise MiniganError(f"--checkpoint {path} does not exist")
-    arrays = ckpt.load(path)
-    stored = ckpt.load_config(arrays)
-    try:
-        config = TrainConfig.from_dict(stored["config"])
-        data = stored["data"]
-        shape = data.get("image_shape")
-        G, D = build_networks(config, int(data["dim"]), np.random.default_rng(0),
-                              image_shape=tuple(shape) if shape else None)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise MiniganError(f"checkpoint {path} has no usable network configuration: {exc}") from None
-    ckpt.load_network("G", G, arrays)
-    ckpt.load_network("D", D, arrays)
-    nets = {"G": G, "D": D}
-    if config.ema:
-        G_ema, _ = build_networks(config, int(data["dim"]), np.random.default_rng(0),
-                                  image_shape=tuple(shape) if shape else None)
-        ckpt.load_network("G_ema", G_ema, arrays)
-        nets["G_ema"] = G_ema
-    return nets, stored
+    run = open_run(path, "--checkpoint")
+    return run.networks(), run.stored
 
 
 def run(args) -> int:

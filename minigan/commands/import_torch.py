@@ -26,11 +26,9 @@ def add_arguments(p):
 
 
 def run(args) -> int:
-    import numpy as np
-
     from .. import checkpoint as ckpt
     from ..interop import require_torch
-    from ..train import CHECKPOINT_NAME, TrainConfig, build_networks, check_new_run_dir, make_writable_dir
+    from ..train import CHECKPOINT_NAME, SavedRun, check_new_run_dir, make_writable_dir
 
     src = Path(args.file)
     if not src.is_file():
@@ -41,20 +39,11 @@ def run(args) -> int:
     from ..interop.torch import load_state_dict, load_state_dicts
 
     stored, dicts = load_state_dicts(src)
-    try:
-        config = TrainConfig.from_dict(stored["config"])
-        data = stored["data"]
-        shape = data.get("image_shape")
-        dim = int(data["dim"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise MiniganError(f"{src} has no usable run configuration: {exc}") from None
-    wanted = {"G", "D", "G_ema"} if config.ema else {"G", "D"}
-    if set(dicts) != wanted:
-        raise MiniganError(f"{src} holds {sorted(dicts)}; a run of this configuration needs {sorted(wanted)}")
+    nets = SavedRun.from_stored(stored, src).fresh_networks()
+    if set(dicts) != set(nets):
+        raise MiniganError(f"{src} holds {sorted(dicts)}; a run of this configuration needs {sorted(nets)}")
     arrays = {}
-    for name in sorted(wanted):
-        G, D = build_networks(config, dim, np.random.default_rng(0), image_shape=tuple(shape) if shape else None)
-        net = D if name == "D" else G
+    for name, net in sorted(nets.items()):
         try:
             load_state_dict(net, dicts[name])
         except MiniganError as exc:

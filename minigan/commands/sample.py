@@ -40,7 +40,7 @@ def run(args) -> int:
     out = Path(args.output)
     if out.suffix.lower() != ".png":
         raise MiniganError(f"-o {out}: the picture is written as PNG; give a name ending in .png")
-    G, D, config, data = load_networks(args.checkpoint)
+    G, D, config, data = load_networks(args.checkpoint, "--checkpoint")
     z = make_noise(np.random.default_rng(args.seed), args.n, config.z_dim, config.noise)
     with np.errstate(over="ignore", invalid="ignore"):
         x = G(z)

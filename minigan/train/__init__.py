@@ -52,7 +52,8 @@ The package is split along those seams: :mod:`~minigan.train.config` (what defin
 run; :mod:`~minigan.train.options` declares its fields), :mod:`~minigan.train.networks`
 (G and D with the remedies),
 :mod:`~minigan.train.trainer` (the state and one step), :mod:`~minigan.train.files` (the
-run directory) and :mod:`~minigan.train.run` (the loop and the entry points).
+run directory's files), :mod:`~minigan.train.rundir` (the one reader of a run's files) and
+:mod:`~minigan.train.run` (the loop and the entry points).
 """
 
 from ..gan import make_noise
@@ -81,16 +82,16 @@ from .config import (
 from .files import check_new_run_dir, default_out_dir, list_frames, make_writable_dir, write_metrics_csv
 from .networks import build_networks, discriminator_probability
 from .options import merge_overrides
-from .run import Run, RunResult, load_networks, read_run, resume, train
+from .run import Run, RunResult, resume, train
+from .rundir import SavedRun, load_networks, open_run, read_run
 from .trainer import Trainer
 
 __all__ = [
     "CHECKPOINT_NAME", "DEFAULT_STEPS_IMAGES", "DEFAULT_STEPS_TOY", "METRIC_COLUMNS", "N_GRID", "N_POINTS",
-    "IMAGE_RECIPE", "OPTIMIZERS", "PRESETS", "REMEDIES_OFF", "Run", "RunResult", "TrainConfig", "Trainer",
-    "OutputNotWritten",
-    "TrainingDiverged",
+    "IMAGE_RECIPE", "OPTIMIZERS", "PRESETS", "REMEDIES_OFF", "Run", "RunResult", "SavedRun", "TrainConfig",
+    "Trainer", "OutputNotWritten", "TrainingDiverged",
     "build_networks", "check_new_run_dir", "config_from_preset", "data_info", "dataset_kind", "default_out_dir",
     "discriminator_probability", "list_frames", "load_dataset", "load_networks", "make_noise", "make_writable_dir",
-    "merge_overrides", "preset_options", "read_run", "resume", "steps_per_epoch", "train", "with_data_defaults",
-    "write_metrics_csv",
+    "merge_overrides", "open_run", "preset_options", "read_run", "resume", "steps_per_epoch", "train",
+    "with_data_defaults", "write_metrics_csv",
 ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import dataclasses
 import json
 import math
 import os
@@ -33,8 +32,8 @@ from .config import (
     with_data_defaults,
 )
 from .files import _fmt, check_new_run_dir, default_out_dir, list_frames, make_writable_dir, write_metrics_csv
-from .networks import build_networks
 from .options import merge_overrides
+from .rundir import open_run
 from .trainer import Trainer
 
 #: The training viewer's frames (kept across a resume) and its page, in the run directory.
@@ -341,48 +340,6 @@ def train(config: TrainConfig, out_dir: str | os.PathLike | None = None, *, prog
     return run.run()
 
 
-def read_run(run_dir: str | os.PathLike) -> tuple[Path, TrainConfig, dict[str, np.ndarray]]:
-    """``(directory, config, checkpoint arrays)`` of the run in ``run_dir`` (a run directory
-    or its ``checkpoint.npz``)."""
-    path = Path(run_dir)
-    if path.is_dir():
-        path = path / CHECKPOINT_NAME
-    if not path.exists():
-        raise MiniganError(f"no checkpoint to resume from: {path} does not exist")
-    arrays = ckpt.load(path)
-    stored = ckpt.load_config(arrays)
-    try:
-        config = TrainConfig.from_dict(stored["config"])
-    except (KeyError, TypeError) as exc:
-        raise MiniganError(f"checkpoint {path} has no usable run configuration: {exc}") from None
-    return path.parent, config, arrays
-
-
-def load_networks(path):
-    """``(G, D, config, data_info)`` rebuilt from the checkpoint at ``path``, in float32 (a
-    float64 run's weights are rounded); G holds the moving average of the generator's
-    weights when the run kept one (``config.ema``)."""
-    arrays = ckpt.load(path)
-    stored = ckpt.load_config(arrays)
-    try:
-        config = TrainConfig.from_dict(stored["config"])
-        data = stored["data"]
-        dim = int(data["dim"])
-        shape = data.get("image_shape")
-        # Sampling and evaluation are float32 whatever the run trained in.
-        G, D = build_networks(dataclasses.replace(config, dtype="float32"), dim, np.random.default_rng(0),
-                              image_shape=tuple(shape) if shape else None)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise MiniganError(f"checkpoint {path} has no usable network configuration: {exc}") from None
-    if config.dtype != "float32":
-        networks = ("G", "G_ema", "D", "G_buffers", "G_ema_buffers", "D_buffers")
-        arrays = {k: (v.astype(np.float32) if k.split("/")[0] in networks else v) for k, v in arrays.items()}
-    # With an EMA the averaged weights are the ones to sample from.
-    ckpt.load_network("G_ema" if config.ema else "G", G, arrays)
-    ckpt.load_network("D", D, arrays)
-    return G, D, config, data
-
-
 def resume(run_dir: str | os.PathLike, *, progress="auto", handle_sigint: bool = True, data=None,
            viewer: bool | None = None, viewer_frames: int | None = None, **overrides) -> RunResult:
     """Continue the run in ``run_dir`` from its checkpoint, exactly where it stopped.
@@ -395,11 +352,12 @@ def resume(run_dir: str | os.PathLike, *, progress="auto", handle_sigint: bool =
     ``steps`` or ``epochs`` target); any other value that differs from the run's own
     raises :class:`MiniganError`.
     """
-    out, config, arrays = read_run(run_dir)
-    config = merge_overrides(config, overrides)
+    saved = open_run(run_dir, "--resume")
+    out, arrays = saved.directory, saved.arrays
+    config = merge_overrides(saved.config, overrides)
     ds = data if data is not None else load_dataset(config)
     config = config.resolve(ds).validate()
-    stored = ckpt.load_config(arrays).get("data", {})
+    stored = saved.data
     if stored and (stored.get("size"), stored.get("dim")) != (len(ds), ds.dim):
         raise MiniganError(
             f"data set {config.dataset} now has {len(ds)} rows of {ds.dim} values; the run was trained on "
