@@ -21,13 +21,13 @@ from pathlib import Path
 import numpy as np
 
 from .reproduce import mean_se
+from .train.config import REMEDIES_OFF, preset_options
 from .words import gap, item, translator
 
 #: The recipe before this study (``--preset smoothing``): one-sided label smoothing and G's rate twice D's.
-LABEL_SMOOTHING = {"real_label": 0.9, "lr": 2e-4, "g_lr": 4e-4}
-ARTICLE = {"real_label": 1.0, "lr": 2e-4, "g_lr": 2e-4}
-OFF = {"dropout": 0.0, "translate": 0, "instance_noise": 0.0, "spectral_norm": False, "ema": 0.0,
-       "lr_decay": "constant"}
+LABEL_SMOOTHING = preset_options("smoothing")
+ARTICLE = preset_options("article")
+OFF = REMEDIES_OFF
 AVERAGE_AND_DECAY = {"ema": 0.999, "lr_decay": "linear"}
 AUGMENT = {"dropout": 0.3, "translate": 2}
 

@@ -59,10 +59,11 @@ def add_arguments(p):
 def run(args) -> int:
     from ..train import OutputNotWritten, TrainConfig, TrainingDiverged, resume, train
     from ..train.config import preset_options
-    from ..train.options import given_options
+    from ..train.options import declarations
 
+    given = {name: getattr(args, name) for name in declarations(TrainConfig) if getattr(args, name) is not None}
     # A preset's values must agree with a resumed run's own, as explicit options must.
-    options = preset_options(args.preset, **given_options(args, TrainConfig))
+    options = preset_options(args.preset, **given)
     if args.viewer_frames is not None and args.viewer_frames < 2:
         raise MiniganError(f"--viewer-frames must be an integer >= 2, got {args.viewer_frames}")
     progress = "none" if args.quiet else "auto"

@@ -163,11 +163,6 @@ def add_options(parser: argparse.ArgumentParser, cls, recipes: dict[str, dict]) 
     return groups
 
 
-def given_options(args: argparse.Namespace, cls) -> dict:
-    """The fields of ``cls`` given on the command line (those not ``None`` in ``args``)."""
-    return {name: getattr(args, name) for name in declarations(cls) if getattr(args, name) is not None}
-
-
 def merge_overrides(config, overrides: dict):
     """``config`` with ``overrides`` applied, validated: a field declared ``resumable``
     takes the new value, any other must equal the config's (else :class:`MiniganError`
