@@ -141,6 +141,17 @@ def adam_no_defaults(params, grads, state, *, lr, beta1, beta2, eps):
     return my_adam_step(params, grads, state, lr=lr, beta1=beta1, beta2=beta2, eps=eps)
 
 
+def adam_stores_corrected_moments(params, grads, state, *, lr=2e-4, beta1=0.5, beta2=0.999, eps=1e-8):
+    """The bias-corrected m_hat, v_hat written back as the state: right at step 1, off from step 2."""
+    t = state["t"] + 1
+    new, m_hat, v_hat = {}, {}, {}
+    for k, p in params.items():
+        m_hat[k] = (beta1 * state["m"][k] + (1 - beta1) * grads[k]) / (1 - beta1**t)
+        v_hat[k] = (beta2 * state["v"][k] + (1 - beta2) * grads[k] ** 2) / (1 - beta2**t)
+        new[k] = p - lr * m_hat[k] / (np.sqrt(v_hat[k]) + eps)
+    return new, {"t": t, "m": m_hat, "v": v_hat}
+
+
 def adam_todo(params, grads, state, *, lr=2e-4, beta1=0.5, beta2=0.999, eps=1e-8):
     # TODO
     raise NotImplementedError
@@ -252,6 +263,64 @@ def coverage_clips_samples_in_place(samples, centres, std):
     return my_mode_coverage(samples, centres, std)
 
 
+def _hq_triple(nearest, good, k, n):
+    """(modes, high_quality, reverse_kl) from each sample's mode and whether it is high quality."""
+    counts = np.bincount(nearest[good], minlength=k)
+    if counts.sum() == 0:
+        return 0, 0.0, float("inf")
+    q = counts[counts > 0] / counts.sum()
+    return int(np.count_nonzero(counts)), counts.sum() / n, float(np.sum(q * np.log(q * k)))
+
+
+coverage_strict_boundary = _wrong_coverage(threshold=lambda d, s: d < 3 * s)  # "within 3 sigma" excludes it
+coverage_threshold_from_distances = _wrong_coverage(threshold=lambda d, s: d <= 3 * np.std(d))
+
+
+def coverage_threshold_from_samples(samples, centres, std):
+    """3 sigma with sigma the samples' own spread, not the mixture's std."""
+    d = np.linalg.norm(samples[:, None, :] - centres[None, :, :], axis=2)
+    return _hq_triple(d.argmin(axis=1), d.min(axis=1) <= 3 * np.std(samples), len(centres), len(samples))
+
+
+def coverage_square(samples, centres, std):
+    """A square instead of a disc: |dx| <= 3 std and |dy| <= 3 std around the nearest centre."""
+    nearest = np.linalg.norm(samples[:, None, :] - centres[None, :, :], axis=2).argmin(axis=1)
+    good = np.all(np.abs(samples - centres[nearest]) <= 3 * std, axis=1)
+    return _hq_triple(nearest, good, len(centres), len(samples))
+
+
+def coverage_ties_to_the_last_centre(samples, centres, std):
+    """A loop that moves on to an equally near centre (<= where < is meant)."""
+    nearest, dist = [], []
+    for x in samples:
+        best, j = math.inf, -1
+        for i, c in enumerate(centres):
+            if math.dist(x, c) <= best:
+                best, j = math.dist(x, c), i
+        nearest.append(j)
+        dist.append(best)
+    return _hq_triple(np.array(nearest), np.array(dist) <= 3 * std, len(centres), len(samples))
+
+
+def coverage_modes_need_two(samples, centres, std):
+    """n_k > 1 where "at least one" means n_k >= 1."""
+    d = np.linalg.norm(samples[:, None, :] - centres[None, :, :], axis=2)
+    counts = np.bincount(d.argmin(axis=1)[d.min(axis=1) <= 3 * std], minlength=len(centres))
+    return (int(np.count_nonzero(counts > 1)), *my_mode_coverage(samples, centres, std)[1:])
+
+
+def coverage_forward_kl_covered_only(samples, centres, std):
+    """KL(uniform || q), summed over the covered modes only: sum (1/K) log((1/K) / q_k)."""
+    d = np.linalg.norm(samples[:, None, :] - centres[None, :, :], axis=2)
+    k = len(centres)
+    counts = np.bincount(d.argmin(axis=1)[d.min(axis=1) <= 3 * std], minlength=k)
+    modes, hq, _ = my_mode_coverage(samples, centres, std)
+    if counts.sum() == 0:
+        return modes, hq, float("inf")
+    q = counts[counts > 0] / counts.sum()
+    return modes, hq, float(np.sum(1 / k * np.log(1 / (k * q))))
+
+
 def coverage_todo(samples, centres, std):
     # TODO
     raise NotImplementedError
@@ -285,6 +354,7 @@ WRONG = [
     Wrong("adam_step", adam_upcasts, ("dtype 被提升", "float64")),
     Wrong("adam_step", adam_pytorch_defaults, ("beta1 的默认值应为 0.5",)),
     Wrong("adam_step", adam_no_defaults, ("默认值",)),
+    Wrong("adam_step", adam_stores_corrected_moments, ("存的是偏差修正后的 m_hat、v_hat", "原始矩 m、v")),
     Wrong("mode_coverage", _named(coverage_one_sigma, "coverage_one_sigma"), ("1σ", "3 * std")),
     Wrong("mode_coverage", _named(coverage_three_sigma_squared, "coverage_three_sigma_squared"), ("3σ²",)),
     Wrong("mode_coverage", _named(coverage_any_sample, "coverage_any_sample"), ("至少有 1 个高质量样本",)),
@@ -299,4 +369,13 @@ WRONG = [
     Wrong("mode_coverage", _named(coverage_modes_fraction, "coverage_modes_fraction"), ("modes 返回的是比例",)),
     Wrong("mode_coverage", coverage_nan_when_empty, ("reverse_kl = inf",)),
     Wrong("mode_coverage", coverage_clips_samples_in_place, ("不要原地修改 samples",)),
+    Wrong("mode_coverage", _named(coverage_strict_boundary, "coverage_strict_boundary"),
+          ("恰好在 3σ 上", "dist <= 3 * std")),
+    Wrong("mode_coverage", coverage_threshold_from_samples, ("样本自己的标准差", "3 * std")),
+    Wrong("mode_coverage", _named(coverage_threshold_from_distances, "coverage_threshold_from_distances"),
+          ("距离的标准差", "3 * std")),
+    Wrong("mode_coverage", coverage_square, ("正方形而不是圆",)),
+    Wrong("mode_coverage", coverage_ties_to_the_last_centre, ("编号最小的那个中心",)),
+    Wrong("mode_coverage", coverage_modes_need_two, ("n_k > 1",)),
+    Wrong("mode_coverage", coverage_forward_kl_covered_only, ("跳过了空的模式",)),
 ]

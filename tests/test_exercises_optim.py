@@ -142,10 +142,11 @@ def test_learner_facing_text_is_chinese():
         result = check(name, answer)
         for row in result.rows:
             assert any("\u4e00" <= ch <= "\u9fff" for ch in row.name), row.name
-            assert any("\u4e00" <= ch <= "\u9fff" for ch in row.detail), row.detail
+            # the return-form row's detail repeats the form given in its (Chinese) name
+            assert any("\u4e00" <= ch <= "\u9fff" for ch in row.detail) or row.detail in row.name, row.detail
         for hint in result.hints:
             assert any("\u4e00" <= ch <= "\u9fff" for ch in hint), hint
-    for hint in (*_adam.HINTS.values(), *_coverage.HINTS.values()):
+    for hint in (m.hint for module in (_adam, _coverage) for m in module.MISTAKES):
         assert any("\u4e00" <= ch <= "\u9fff" for ch in hint), hint
 
 
@@ -161,7 +162,7 @@ def test_solutions_are_not_in_the_package():
 
 def test_adam_reference_matches_a_step_computed_by_hand():
     # p = 1, g = 0.5 then -1, lr 0.1, beta1 0.5, beta2 0.999, eps 0
-    state = _adam.zero_state({"w": np.array([1.0])})
+    state = {"t": 0, "m": {"w": np.zeros(1)}, "v": {"w": np.zeros(1)}}
     hp = {"lr": 0.1, "beta1": 0.5, "beta2": 0.999, "eps": 0.0}
     p1, s1 = _adam.reference({"w": np.array([1.0])}, {"w": np.array([0.5])}, state, **hp)
     # m = 0.25, v = 0.00025, m_hat = 0.5, v_hat = 0.25: the step is lr * 0.5 / 0.5
@@ -179,60 +180,40 @@ def test_adam_defaults_are_minigans():
     assert _adam.DEFAULTS == {"lr": 2e-4, "beta1": 0.5, "beta2": 0.999, "eps": 1e-8}
 
 
-def test_every_adam_probe_differs_from_the_reference_on_the_fixed_cases():
-    """A probe that equals the right answer could never name a mistake."""
-    for kind in _adam.HINTS:
-        differs = False
-        for hp, shapes in _adam.CASES:
-            params, grads_seq = _adam._inputs(0, shapes, np.float64)
-            state = _adam.zero_state(params)
-            for grads in grads_seq[:2]:
-                ref = _adam.reference(params, grads, state, **hp)
-                wrong = _adam.wrong_step(kind, params, grads, state, **hp)
-                differs |= not all(_adam._tree_equal(w, r) for w, r in
-                                   ((wrong[0], ref[0]), (wrong[1]["m"], ref[1]["m"]), (wrong[1]["v"], ref[1]["v"])))
-                params, state = ref
-        assert differs, kind
-
-
 def test_coverage_sets_give_the_values_their_construction_implies():
-    cases = {c.label: c for c in _coverage.sets()}
-    assert len(cases) == 3
-    for c in cases.values():
-        got = mode_coverage(c.samples, c.centres, c.std)
-        modes, hq, kl = c.expected
-        assert got.modes == modes and got.high_quality == pytest.approx(hq, rel=1e-12)
-        assert got.reverse_kl == pytest.approx(kl, rel=1e-12)
-        assert got.counts == c.hq_counts
-    ring, grid, collapsed = _coverage.sets()
+    ring, edge, collapsed, grid = (mode_coverage(*c.args) for c in _coverage.cases(0))
     # ring: 100 high-quality samples over 6 modes, 10 low-quality ones, 5 outliers
     q = np.array([40, 25, 15, 10, 6, 4]) / 100
-    assert ring.expected[:2] == (6, pytest.approx(100 / 115))
-    assert ring.expected[2] == pytest.approx(float(np.sum(q * np.log(8 * q))))
-    assert grid.expected[0] == 25 and 0 < grid.expected[2] < math.log(25)
-    assert collapsed.expected == (1, pytest.approx(20 / 22), pytest.approx(math.log(8)))
-    empty = _coverage.empty_set()
-    assert empty.expected == (0, 0.0, math.inf)
-    assert mode_coverage(empty.samples, empty.centres, empty.std).reverse_kl == math.inf
+    assert ring.counts == (40, 25, 15, 10, 6, 4, 0, 0) and ring.high_quality == pytest.approx(100 / 115)
+    assert ring.reverse_kl == pytest.approx(float(np.sum(q * np.log(8 * q))), rel=1e-12)
+    # edge: the three samples exactly 3 std away count; the tie (2.125, 0) goes to the first centre
+    assert edge.counts == (3, 1, 2, 0) and edge.high_quality == 6 / 8
+    assert grid.counts == tuple(1 + (3 * np.arange(25)) % 7) and 0 < grid.reverse_kl < math.log(25)
+    assert (collapsed.modes, collapsed.high_quality) == (1, pytest.approx(20 / 22))
+    assert collapsed.reverse_kl == pytest.approx(math.log(8))
+    empty = _coverage.EXERCISE.regimes[0].cases(0)[0]
+    assert _coverage.call(mode_coverage, *empty.args) == (0, 0.0, math.inf)
 
 
 def test_coverage_sets_are_built_as_specified():
     """High-quality offsets are within 3 std (some 2.5-std diagonals beyond it by L1),
-    low-quality ones beyond it."""
+    low-quality ones beyond it (one inside the 3-std square)."""
     assert all(r < 3 for r, _ in _coverage.HQ_OFFSETS) and all(r > 3 for r, _ in _coverage.LQ_OFFSETS)
     l1 = [r * (abs(math.cos(math.radians(a))) + abs(math.sin(math.radians(a)))) for r, a in _coverage.HQ_OFFSETS]
     assert any(d > 3 for d in l1)
     assert any(1 < r for r, _ in _coverage.HQ_OFFSETS)  # a 1-std threshold drops some
+    assert any(r * max(abs(math.cos(math.radians(a))), abs(math.sin(math.radians(a)))) < 3
+               for r, a in _coverage.LQ_OFFSETS)
 
 
-def test_every_coverage_probe_differs_from_the_reference_on_the_fixed_sets():
-    for kind in _coverage.HINTS:
-        differs = False
-        for c in _coverage.sets():
-            ref = _coverage.reference(c.samples, c.centres, c.std)
-            wrong = _coverage.wrong_coverage(kind, c.samples, c.centres, c.std)
-            differs |= not all(_coverage._equal(w, r) for w, r in zip(wrong, ref))
-        assert differs, kind
+@pytest.mark.parametrize("module", [_adam, _coverage], ids=["adam_step", "mode_coverage"])
+def test_every_mistake_differs_from_the_reference_on_the_fixed_cases(module):
+    """A mistake that equals the right answer could never be named."""
+    ex = module.EXERCISE
+    for m in module.MISTAKES:
+        if m.check is None:
+            with np.errstate(all="ignore"):
+                assert any(not _kit.tree_equal(ex.output(m.answer, c), ex.expected(c)) for c in ex.cases(0)), m.key
 
 
 # --------------------------------------------------------------------------------------

@@ -85,7 +85,8 @@ The answer contracts (the notebooks in ``notebooks/exercises/`` state them too):
     A function ``(samples, centres, std) -> (modes, high_quality, reverse_kl)``:
     PacGAN's metric as :func:`minigan.metrics.mode_coverage` computes it, for samples
     (N, 2) and mode centres (K, 2) with std ``std`` each.  A sample belongs to its nearest
-    centre (Euclidean) and is high quality if within ``3 * std`` of it; ``modes`` counts
+    centre (Euclidean; of equally near centres the first, as ``np.argmin``) and is high
+    quality if within ``3 * std`` of it (``dist <= 3 * std``); ``modes`` counts
     the modes with at least one high-quality sample; ``high_quality`` is the fraction of
     all N samples that are high quality; ``reverse_kl = sum_k q_k log(q_k K)`` (nats,
     0 log 0 = 0) with q the histogram of the high-quality samples over the modes, and
@@ -114,12 +115,12 @@ _CHECKERS = {
     "generator_gradient": (_generator.DESCRIPTION, _generator.run),
     "discriminator_gradient": (_discriminator.DESCRIPTION, _discriminator.run),
     "minimax_gradient": (_minimax.DESCRIPTION, _minimax.run),
-    "adam_step": (_adam.DESCRIPTION, _adam.run),
+    "adam_step": (_adam.EXERCISE.description, _adam.EXERCISE.run),
     "train_step": (_train_step.DESCRIPTION, _train_step.run),
-    "mode_coverage": (_coverage.DESCRIPTION, _coverage.run),
+    "mode_coverage": (_coverage.EXERCISE.description, _coverage.EXERCISE.run),
 }
 
-_MODULES = {"bce_with_logits": _bce}
+_MODULES = {"bce_with_logits": _bce, "mode_coverage": _coverage, "adam_step": _adam}
 #: name -> the exercise's table of mistakes
 _TABLES = {name: getattr(_MODULES.get(name), "MISTAKES", ()) for name in _CHECKERS}
 
