@@ -418,6 +418,61 @@ ts_naive_bce = _mistake("naive_bce", "NaN 或 inf")
 ts_logit_stats = _mistake("logit_stats", "不是 logits 的平均")
 
 
+# Too few optimiser steps (the loop over z_d forgotten) is told as too few; too many as too many.
+
+def _ts_d_update(G, D, opt_D, x_real, z, real_label, steps=1):
+    r, c_r = D.forward(x_real)
+    f, c_f = D.forward(G(z))
+    (loss_r, d_r), (loss_f, d_f) = bce(r, real_label), bce(f, 0.0)
+    g_r, g_f = D.backward(d_r, c_r)[1], D.backward(d_f, c_f)[1]
+    for _ in range(steps):
+        opt_D.step({k: g_r[k] + g_f[k] for k in g_r})
+    return {"d_loss": loss_r + loss_f, "d_real": float(stable_sigmoid(r).mean()),
+            "d_fake": float(stable_sigmoid(f).mean())}
+
+
+def _ts_g_update(G, D, opt_G, z_g):
+    fake, g_cache = G.forward(z_g)
+    logits, d_cache = D.forward(fake)
+    g_loss, dl = bce(logits, 1.0)
+    opt_G.step(G.backward(D.backward(dl, d_cache)[0], g_cache)[1])
+    return g_loss
+
+
+@wrong("train_step", "少于 k", "对 z_d 的循环")
+def ts_k_loop_missing(G, D, opt_G, opt_D, x_real, z_d, z_g, real_label=1.0):
+    stats = _ts_d_update(G, D, opt_D, x_real, z_d[0], real_label)  # one D update, whatever k is
+    return {**stats, "g_loss": _ts_g_update(G, D, opt_G, z_g)}
+
+
+@wrong("train_step", "少于 k", "对 z_d 的循环")
+def ts_k_loop_missing_last_batch(G, D, opt_G, opt_D, x_real, z_d, z_g, real_label=1.0):
+    stats = _ts_d_update(G, D, opt_D, x_real, z_d[-1], real_label)
+    return {**stats, "g_loss": _ts_g_update(G, D, opt_G, z_g)}
+
+
+@wrong("train_step", "多于 k")
+def ts_d_step_twice(G, D, opt_G, opt_D, x_real, z_d, z_g, real_label=1.0):
+    for z in z_d:
+        stats = _ts_d_update(G, D, opt_D, x_real, z, real_label, steps=2)  # opt_D.step inside the loop twice
+    return {**stats, "g_loss": _ts_g_update(G, D, opt_G, z_g)}
+
+
+@wrong("train_step", "多于 k")
+def ts_extra_d_update_on_z_g(G, D, opt_G, opt_D, x_real, z_d, z_g, real_label=1.0):
+    for z in [*z_d, z_g]:
+        stats = _ts_d_update(G, D, opt_D, x_real, z, real_label)
+    return {**stats, "g_loss": _ts_g_update(G, D, opt_G, z_g)}
+
+
+@wrong("train_step", "G 的更新次数多于", "D 的循环")
+def ts_g_in_d_loop(G, D, opt_G, opt_D, x_real, z_d, z_g, real_label=1.0):
+    for z in z_d:
+        stats = _ts_d_update(G, D, opt_D, x_real, z, real_label)
+        g_loss = _ts_g_update(G, D, opt_G, z_g)  # the generator step inside the D loop
+    return {**stats, "g_loss": g_loss}
+
+
 # ======================================================================================
 # Unfinished answers, as the notebooks' skeletons leave them.
 

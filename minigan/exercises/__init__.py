@@ -116,11 +116,11 @@ _CHECKERS = {
     "discriminator_gradient": (_discriminator.DESCRIPTION, _discriminator.run),
     "minimax_gradient": (_minimax.DESCRIPTION, _minimax.run),
     "adam_step": (_adam.EXERCISE.description, _adam.EXERCISE.run),
-    "train_step": (_train_step.DESCRIPTION, _train_step.run),
+    "train_step": (_train_step.EXERCISE.description, _train_step.EXERCISE.run),
     "mode_coverage": (_coverage.EXERCISE.description, _coverage.EXERCISE.run),
 }
 
-_MODULES = {"bce_with_logits": _bce, "mode_coverage": _coverage, "adam_step": _adam}
+_MODULES = {"bce_with_logits": _bce, "train_step": _train_step, "mode_coverage": _coverage, "adam_step": _adam}
 #: name -> the exercise's table of mistakes
 _TABLES = {name: getattr(_MODULES.get(name), "MISTAKES", ()) for name in _CHECKERS}
 
