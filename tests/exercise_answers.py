@@ -771,6 +771,12 @@ def gg_returns_float32(G, D, z):
     return {k: v.astype(np.float32) for k, v in grads.items()}
 
 
+@wrong("generator_gradient", "平均值复制到了每一行", "dL/dlogit_i", "不是再对逐样本的梯度取平均")
+def gg_mean_gradient_copied(G, D, z):
+    """Every row gets the batch mean of (sigmoid(l) - 1) / N instead of its own dL/dlogit_i."""
+    return _through(G, D, z, lambda l: np.full_like(l, np.mean((_sigmoid(l) - 1) / l.size)))
+
+
 # ======================================================================================
 # Unfinished answers, as the notebooks' skeletons leave them.
 

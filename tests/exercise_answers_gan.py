@@ -331,6 +331,23 @@ def dg_upcasts(D, x_real, x_fake):
                   lambda f: stable_sigmoid(f) / len(f))
 
 
+@wrong("discriminator_gradient", "被合并了", "生成样本那一项的梯度替换了真实样本那一项的", "逐键相加")
+def dg_merged_dicts(D, x_real, x_fake):
+    """The loss is right, but {**g_r, **g_f} keeps only the fake term's gradient under every key."""
+    r, c_r = D.forward(x_real)
+    f, c_f = D.forward(x_fake)
+    loss_r, d_r = bce(r, 1.0)
+    loss_f, d_f = bce(f, 0.0)
+    return loss_r + loss_f, {**D.backward(d_r, c_r)[1], **D.backward(d_f, c_f)[1]}
+
+
+@wrong("discriminator_gradient", "np.exp 上溢", "问题不在概率", "np.logaddexp(0, x)")
+def dg_softplus_overflows(D, x_real, x_fake):
+    """softplus(x) = log1p(exp(x)): exp overflows once D is confident (logits beyond ~89 in float32)."""
+    return _d_via(D, x_real, x_fake, lambda r: (stable_sigmoid(r) - 1) / len(r), lambda f: stable_sigmoid(f) / len(f),
+                  lambda r, f: float(np.mean(np.log1p(np.exp(-r))) + np.mean(np.log1p(np.exp(f)))))
+
+
 # ---- minimax_gradient ----------------------------------------------------------------
 
 @wrong("minimax_gradient", "非饱和")
@@ -389,6 +406,16 @@ def mm_updates_discriminator(G, D, z):
     for k, p in D.params().items():
         p += 0.01 * d_grads[k]  # "D maximises the same value function"
     return G.backward(d_fake, g_cache)[1]
+
+
+@wrong("minimax_gradient", "dtype 被提升了", "除以一个 np.int64 整数标量")
+def mm_divides_by_int64(G, D, z):
+    """The 1/N applied at the end with N = np.prod(logits.shape), an np.int64: float32 / np.int64 is float64."""
+    fake, g_cache = G.forward(z)
+    logits, d_cache = D.forward(fake)
+    d_fake, _ = D.backward(-stable_sigmoid(logits), d_cache)
+    n = np.prod(logits.shape)
+    return {k: g / n for k, g in G.backward(d_fake, g_cache)[1].items()}
 
 
 # ---- train_step ----------------------------------------------------------------------

@@ -112,15 +112,16 @@ _CHECKERS = {
     "tanh": (_modules.TanhExercise.description, partial(_modules.run, _modules.EXERCISES["tanh"])),
     "sigmoid": (_modules.SigmoidExercise.description, partial(_modules.run, _modules.EXERCISES["sigmoid"])),
     "bce_with_logits": (_bce.EXERCISE.description, _bce.EXERCISE.run),
-    "generator_gradient": (_generator.DESCRIPTION, _generator.run),
-    "discriminator_gradient": (_discriminator.DESCRIPTION, _discriminator.run),
-    "minimax_gradient": (_minimax.DESCRIPTION, _minimax.run),
+    "generator_gradient": (_generator.EXERCISE.description, _generator.EXERCISE.run),
+    "discriminator_gradient": (_discriminator.EXERCISE.description, _discriminator.EXERCISE.run),
+    "minimax_gradient": (_minimax.EXERCISE.description, _minimax.EXERCISE.run),
     "adam_step": (_adam.EXERCISE.description, _adam.EXERCISE.run),
     "train_step": (_train_step.EXERCISE.description, _train_step.EXERCISE.run),
     "mode_coverage": (_coverage.EXERCISE.description, _coverage.EXERCISE.run),
 }
 
-_MODULES = {"bce_with_logits": _bce, "train_step": _train_step, "mode_coverage": _coverage, "adam_step": _adam}
+_MODULES = {"bce_with_logits": _bce, "generator_gradient": _generator, "discriminator_gradient": _discriminator,
+            "minimax_gradient": _minimax, "train_step": _train_step, "mode_coverage": _coverage, "adam_step": _adam}
 #: name -> the exercise's table of mistakes
 _TABLES = {name: getattr(_MODULES.get(name), "MISTAKES", ()) for name in _CHECKERS}
 
