@@ -499,6 +499,47 @@ class TanhCacheBufferOnSelf(MyTanh):
         return dy * (1 - cache ** 2), {}
 
 
+# The mean gradient copied to every row (issue 22: it got only "re-derive from the forward formula").
+
+@wrong("dense", "db 的每一行都是 dy 对批的平均值", "dy.sum(axis=0)")
+class DenseBiasMeanPerRow(MyDense):
+    """db as the batch mean of dy, repeated for every row (as if each sample had a bias of its own)."""
+
+    def backward(self, dy, cache):
+        x = cache
+        return dy @ self.W.T, {"W": x.T @ dy, "b": np.tile(dy.mean(axis=0), (len(dy), 1))}
+
+
+@wrong("dense", "dx 的每一行都相同", "整批梯度的平均值")
+class DenseDxMeanOfBatch(MyDense):
+    def backward(self, dy, cache):
+        x = cache
+        dx = np.broadcast_to((dy @ self.W.T).mean(axis=0), x.shape).copy()
+        return dx, {"W": x.T @ dy, "b": dy.sum(axis=0)}
+
+
+@wrong("leaky_relu", "dx 的每一行都相同", "整批梯度的平均值")
+class LeakyDxMeanOfBatch(MyLeakyReLU):
+    def backward(self, dy, cache):
+        x = cache
+        dx = dy * np.where(x > 0, 1, self.alpha).astype(dy.dtype)
+        return np.tile(dx.mean(axis=0), (len(x), 1)), {}
+
+
+@wrong("tanh", "dx 的每一行都相同", "只在损失函数里做一次")
+class TanhDxMeanOfBatch(MyTanh):
+    def backward(self, dy, cache):
+        y = cache
+        return np.ones_like(y) * (dy * (1 - y ** 2)).mean(axis=0), {}
+
+
+@wrong("sigmoid", "dx 的每一行都相同", "第 i 行的 dx")
+class SigmoidDxMeanOfBatch(MySigmoid):
+    def backward(self, dy, cache):
+        s = cache
+        return np.repeat((dy * s * (1 - s)).mean(axis=0, keepdims=True), len(s), axis=0), {}
+
+
 # Correct answers written differently from the reference: these must pass.
 
 class LeakyReLUWithWhereOnOutput(MyLeakyReLU):

@@ -99,18 +99,16 @@ Subclass :class:`minigan.nn.Module` for the layer classes: it supplies ``params(
 
 from __future__ import annotations
 
-from functools import partial
-
 from . import _adam, _bce, _coverage, _discriminator, _generator, _minimax, _modules, _train_step
 from ._kit import ExerciseResult, Mistake, Row
 
 #: name -> (one-line description, runner(answer, result, *, seed, max_examples)), in the
 #: order of the notebooks.  A new exercise is one line here and one module.
 _CHECKERS = {
-    "dense": (_modules.DenseExercise.description, partial(_modules.run, _modules.EXERCISES["dense"])),
-    "leaky_relu": (_modules.LeakyReLUExercise.description, partial(_modules.run, _modules.EXERCISES["leaky_relu"])),
-    "tanh": (_modules.TanhExercise.description, partial(_modules.run, _modules.EXERCISES["tanh"])),
-    "sigmoid": (_modules.SigmoidExercise.description, partial(_modules.run, _modules.EXERCISES["sigmoid"])),
+    "dense": (_modules.DENSE.description, _modules.DENSE.run),
+    "leaky_relu": (_modules.LEAKY_RELU.description, _modules.LEAKY_RELU.run),
+    "tanh": (_modules.TANH.description, _modules.TANH.run),
+    "sigmoid": (_modules.SIGMOID.description, _modules.SIGMOID.run),
     "bce_with_logits": (_bce.EXERCISE.description, _bce.EXERCISE.run),
     "generator_gradient": (_generator.EXERCISE.description, _generator.EXERCISE.run),
     "discriminator_gradient": (_discriminator.EXERCISE.description, _discriminator.EXERCISE.run),
@@ -122,6 +120,7 @@ _CHECKERS = {
 
 _MODULES = {"bce_with_logits": _bce, "generator_gradient": _generator, "discriminator_gradient": _discriminator,
             "minimax_gradient": _minimax, "train_step": _train_step, "mode_coverage": _coverage, "adam_step": _adam}
+_MODULES.update(dense=_modules.DENSE, leaky_relu=_modules.LEAKY_RELU, tanh=_modules.TANH, sigmoid=_modules.SIGMOID)
 #: name -> the exercise's table of mistakes
 _TABLES = {name: getattr(_MODULES.get(name), "MISTAKES", ()) for name in _CHECKERS}
 
