@@ -26,11 +26,11 @@ from ._kit import (
     Part,
     as_float_array,
     call_learner,
-    close,
     factor_hint,
     numeric_gradient,
     original,
     shape_str,
+    tree_equal,
 )
 
 LOGITS_FORM = "max(z, 0) - z*y + log1p(exp(-|z|))"
@@ -277,7 +277,7 @@ def _extremes(answer):
     z, y = (EXTREME_Z / 1e4 * 3).reshape(-1, 1), EXTREME_Y.reshape(-1, 1)
     loss, dz = call(answer, z.copy(), y.copy())
     ref, ref_dz = losses.bce_with_logits(z, y)
-    if not (np.isfinite(loss) and abs(loss - ref) <= 1e-6 * abs(ref) and close(dz, ref_dz, np.float64)):
+    if not (np.isfinite(loss) and abs(loss - ref) <= 1e-6 * abs(ref) and tree_equal(dz, ref_dz)):
         raise Failure("在普通大小的 logits（|z| <= 3）上 loss 或 dlogits 就已经不对了",
                       "先修正上面 loss 和 dlogits 的检查；这一项检查的是 |z| 很大的情况。")
     for dtype in (np.float64, np.float32):

@@ -1,25 +1,20 @@
 """The checking kit: the graded result, the safe runner, and the declarative form of an exercise.
 
-Every check is a function that returns a short ``detail`` string when it passes and
-raises :class:`Failure` (a detail plus a *hint* naming the likely mistake) when it does
-not.  :class:`Session` runs each check, turning any exception the learner's code raises
-into a failed row, so ``check(...)`` never raises in a notebook.
-
-An exercise is declared, not programmed: a :class:`FunctionExercise` names the answer
-contract (how to call an answer and read what it returns), the fixed inputs, the
-reference answer, the regimes (saturated logits, an empty set, ...), and a table of
-:class:`Mistake` s -- each an executable wrong answer with its hint.  The common checks
-(return form, values and gradients, regimes, inputs unchanged, dtype kept, a hypothesis
-property) follow from the declaration; a failure's hint is the hint of the mistake whose
-output equals the learner's on the same inputs.
+A check is a function that returns a short detail when it passes and raises :class:`Failure` (a detail
+and a hint naming the likely mistake) when it does not; :class:`Session` runs checks, so anything the
+learner's code raises becomes a failed row and ``check(...)`` never raises in a notebook.  An exercise is
+declared (:class:`FunctionExercise`; layers: :class:`~._modules.LayerExercise`): the answer contract,
+fixed inputs, the reference, regimes, and a table of :class:`Mistake` s -- executable wrong answers, each
+with its hint, matched against the learner's output on the same inputs.
 """
 
 from __future__ import annotations
 
 import html
 import re
+import unicodedata
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -138,7 +133,7 @@ class ExerciseResult:
         colour = {PASS: "#1a7f37", FAIL: "#cf222e", SKIP: "#6e7781"}
         cells = []
         for r, detail, hint in self._display():
-            hint = f"<br><i>提示：{_code_spans(html.escape(hint))}</i>" if hint else ""
+            hint = re.sub(r"`([^`]+)`", r"<code>\1</code>", f"<br><i>提示：{html.escape(hint)}</i>") if hint else ""
             cells.append(
                 f"<tr><td style='color:{colour[r.status]};font-weight:bold;white-space:nowrap'>{MARKS[r.status]}</td>"
                 f"<td style='text-align:left'>{html.escape(r.name)}</td>"
@@ -150,8 +145,6 @@ class ExerciseResult:
 
 def _display_width(text: str) -> int:
     """Columns ``text`` takes in a monospaced report: CJK characters are two wide."""
-    import unicodedata
-
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
@@ -198,20 +191,17 @@ class Session:
                 with np.errstate(all="ignore"):
                     detail = check()
         except Failure as f:
-            self._fail(name, f.detail, f.hint)
+            self.result.add(name, FAIL, f.detail, f.hint)
             return False
         except Skipped as s:
             self.result.add(name, SKIP, str(s))
             return False
-        except NotImplementedError:
-            self._todo(name)
-            return False
-        except Exception as exc:  # the learner's code raised: report it, never crash
+        except Exception as exc:  # the learner's code raised (or is unfinished): report it, never crash
             if _is_todo(exc):
                 self._todo(name)
             else:
                 detail = describe(exc) if isinstance(exc, _LearnerError) else f"抛出了 {describe(exc)}"
-                self._fail(name, detail, self.explain(exc) or _generic_hint(original(exc)))
+                self.result.add(name, FAIL, detail, self.explain(exc) or _generic_hint(original(exc)))
             return False
         self.result.add(name, PASS, detail or "")
         return True
@@ -219,9 +209,6 @@ class Session:
     def _todo(self, name: str) -> None:
         self.result.add(name, FAIL, NOT_IMPLEMENTED, "" if self.todo_seen else TODO_HINT)
         self.todo_seen = True
-
-    def _fail(self, name: str, detail: str, hint: str) -> None:
-        self.result.add(name, FAIL, detail, hint)
 
 
 def _is_todo(exc: BaseException) -> bool:
@@ -260,9 +247,7 @@ def call_learner(what: str, fn: Callable, *args, **kwargs):
     """Call the learner's code, attaching ``what`` (e.g. "forward") to any exception."""
     try:
         return fn(*args, **kwargs)
-    except NotImplementedError:
-        raise
-    except Failure:
+    except (NotImplementedError, Failure):
         raise
     except Exception as exc:
         if _is_todo(exc):
@@ -324,25 +309,6 @@ def as_float_array(value, what: str) -> np.ndarray:
     return value
 
 
-def close(actual, expected, dtype) -> bool:
-    """Agreement to the precision of ``dtype``, judged relative to the largest entry."""
-    a = np.asarray(actual, dtype=np.float64)
-    e = np.asarray(expected, dtype=np.float64)
-    if a.shape != e.shape:
-        return False
-    if not np.array_equal(np.isfinite(a), np.isfinite(e)):
-        return False
-    fin = np.isfinite(e)
-    if not np.array_equal(a[~fin], e[~fin]):
-        return False
-    a, e = a[fin], e[fin]
-    if a.size == 0:
-        return True
-    rtol, atol = (1e-4, 1e-5) if np.dtype(dtype) == np.float32 else (1e-9, 1e-12)
-    scale = max(1.0, float(np.max(np.abs(e))))
-    return bool(np.all(np.abs(a - e) <= rtol * np.abs(e) + atol * scale))
-
-
 def same(a, b, rtol: float = 1e-7) -> bool:
     """Equal up to rounding (float64 checks): relative to the larger array's scale."""
     a = np.asarray(a, dtype=np.float64)
@@ -375,62 +341,29 @@ def numeric_gradient(f: Callable[[], np.ndarray | float], array: np.ndarray, df:
     return grad.reshape(array.shape), noise.reshape(array.shape)
 
 
-@dataclass
-class Probe:
-    """A specific wrong formula: if the learner's gradient equals ``value``, say ``hint``."""
-
-    value: object
-    hint: str
+FORWARD_FIRST = ("对于本应实现的前向，{what} 是对的；但你的前向算的是别的东西，所以对它做有限差分得到的结果不同："
+                 "先修正前向（见它那一项检查）。")
 
 
-def worst_error(details: list[str]) -> str:
-    """The detail with the largest error among passing gradient checks' details (each
-    ends with its error, as :func:`diagnose_gradient` writes it)."""
-    return max(details, key=lambda d: float(d.split()[-1]))
-
-
-def diagnose_gradient(what: str, analytic, numeric: np.ndarray, noise: np.ndarray, reference: np.ndarray, *,
-                      n: int | None = None, probes: Iterable[Probe] = (),
-                      shape_hints: dict | None = None, scale_hints: dict | None = None,
-                      forward: str = "forward") -> str:
-    """Pass (return a detail) or raise :class:`Failure` with the most specific hint.
-
-    ``numeric`` is the finite-difference gradient (what decides pass / fail);
-    ``reference`` the exact correct gradient for the same inputs (what the diagnosis
-    compares against).  In order: wrong type or shape (``shape_hints`` maps a wrong
-    shape to its hint), NaN / inf, each ``probe`` (a specific wrong formula), then a
-    constant factor between analytic and reference: -1 (sign), ``n`` (a missing 1/N),
-    ``1/n`` (a spurious 1/N), 0 (nothing flows back), or any other constant.
-    """
+def gradient_verdict(what: str, analytic, numeric: np.ndarray, noise: np.ndarray, reference, *, n=None) -> float:
+    """The largest relative error of ``analytic`` against the finite differences ``numeric`` (what decides),
+    or :class:`Failure` with a hint found against the exact ``reference``: the forward is what is wrong,
+    a constant factor (:func:`factor_hint`), or re-derive."""
     analytic = as_float_array(analytic, what)
     if analytic.shape != numeric.shape:
-        hint = (shape_hints or {}).get(tuple(analytic.shape))
         raise Failure(f"{what} 的形状是 {shape_str(analytic.shape)}，应为 {shape_str(numeric.shape)}",
-                      hint or f"梯度 {what} 的形状必须与求导对象的形状相同，即 {shape_str(numeric.shape)}。")
+                      f"梯度 {what} 的形状必须与求导对象的形状相同，即 {shape_str(numeric.shape)}。")
     if not np.all(np.isfinite(analytic)):
-        raise Failure(f"{what} 含有 NaN 或 inf",
-                      f"{what} 不是有限值：某一步运算溢出了，或者除以了零。")
+        raise Failure(f"{what} 含有 NaN 或 inf", f"{what} 不是有限值：某一步运算溢出了，或者除以了零。")
     error = gradient_error(analytic, numeric, noise, TOL)
     if error < TOL:
-        return f"与有限差分相比，最大相对误差 {error:.1e}"
-    detail = f"与有限差分相比，最大相对误差 {error:.1e}"
-    for probe in probes:
-        value = probe.value() if callable(probe.value) else probe.value
-        if value is not None and np.shape(value) == analytic.shape and same(analytic, value):
-            raise Failure(detail, probe.hint)
-    ref = np.asarray(reference, dtype=np.float64)
-    a = analytic.astype(np.float64)
-    if same(a, ref):
-        raise Failure(detail, f"对于本应实现的 {forward}，{what} 是对的；但你的 {forward} 算的是别的东西，"
-                              f"所以对它做有限差分得到的结果不同：先修正 {forward}（见它那一项检查）。")
-    hint = factor_hint(what, a, ref, n=n, scale_hints=scale_hints)
-    if hint:
-        raise Failure(detail, hint)
-    raise Failure(detail, f"{what} 与有限差分不一致：从前向公式重新推导一遍"
-                          "（数值梯度就是你的前向传播所蕴含的梯度）。")
+        return error
+    raise Failure(f"与有限差分相比，最大相对误差 {error:.1e}", FORWARD_FIRST.format(what=what)
+                  if same(analytic, reference) else factor_hint(what, analytic, reference, n=n)
+                  or f"{what} 与有限差分不一致：从前向公式重新推导一遍（数值梯度就是你的前向传播所蕴含的梯度）。")
 
 
-def factor_hint(what: str, got, ref, *, n: int | None = None, scale_hints: dict | None = None) -> str:
+def factor_hint(what: str, got, ref, *, n: int | None = None) -> str:
     """The hint when ``got`` is a constant times ``ref``: -1 (sign), ``n`` (a missing 1/N),
     ``1/n`` (a spurious 1/N), 0 (nothing flows back), any other constant; else ``""``."""
     a, ref = np.asarray(got, dtype=np.float64), np.asarray(ref, dtype=np.float64)
@@ -443,7 +376,6 @@ def factor_hint(what: str, got, ref, *, n: int | None = None, scale_hints: dict 
                            "所以它的梯度要除以 N。")
         hints[1.0 / n] = (f"多除了 1/N：{what} 是数值梯度除以 N = {n}。只有损失函数对批取平均，"
                           "层的 backward 从不除以 N。")
-    hints.update(scale_hints or {})
     denom = float(np.sum(ref * ref))
     if denom > 0:
         c = float(np.sum(a * ref)) / denom
@@ -460,16 +392,13 @@ def factor_hint(what: str, got, ref, *, n: int | None = None, scale_hints: dict 
 # --------------------------------------------------------------------------------------
 # Property tests with hypothesis, run inside a check.
 
-def falsify(strategy, prop: Callable, *, max_examples: int) -> tuple[object, BaseException] | None:
-    """Run ``prop(example)`` on up to ``max_examples`` examples drawn from ``strategy``.
-
-    Returns None if it never raised, else ``(smallest failing example, its exception)``
-    after hypothesis has shrunk it.  Deterministic (derandomised), no example database,
-    no deadline, quiet.  :class:`Skipped` if hypothesis is not installed.
-    """
+def run_property(strategy, prop: Callable, describe_example: Callable, explain: Callable, *,
+                 max_examples: int, what: str) -> str:
+    """Run ``prop(example)`` on up to ``max_examples`` examples from ``strategy`` (derandomised, no database,
+    no deadline, quiet); the smallest failing example, shrunk by hypothesis, becomes a :class:`Failure`."""
     try:
         from hypothesis import HealthCheck, Phase, Verbosity, given, settings
-    except ImportError as exc:  # pragma: no cover - hypothesis is a dev dependency
+    except ImportError as exc:  # a dev dependency: a learner may not have it
         raise Skipped("没有安装 hypothesis（pip install hypothesis）") from exc
     last: dict = {}
 
@@ -485,36 +414,14 @@ def falsify(strategy, prop: Callable, *, max_examples: int) -> tuple[object, Bas
         property_test()
     except Exception as exc:
         group = _group_members(exc)  # e.g. hypothesis' FlakyFailure wraps the learner's exception
-        return last.get("example"), group[0] if group else exc
-    return None
-
-
-def property_failure(example_text: str, exc: BaseException, explain: Callable[[BaseException], str]):
-    """Turn a falsified property into a :class:`Failure` (or re-raise a TODO)."""
-    if _is_todo(exc):
-        raise NotImplementedError from exc
-    if isinstance(exc, Failure):
-        return Failure(f"{example_text}：{exc.detail}", exc.hint)
-    orig = original(exc)
-    return Failure(f"{example_text}：{describe(exc)}", explain(orig) or _generic_hint(orig))
-
-
-def run_property(strategy, prop: Callable, describe_example: Callable, explain: Callable, *,
-                 max_examples: int, what: str) -> str:
-    found = falsify(strategy, prop, max_examples=max_examples)
-    if found is None:
-        return f"{max_examples} 个随机用例：{what}"
-    example, exc = found
-    raise property_failure(describe_example(example), exc, explain)
-
-
-def dtype_name(dtype) -> str:
-    return np.dtype(dtype).name
-
-
-def _code_spans(escaped: str) -> str:
-    """Backtick spans of already escaped text as ``<code>`` elements (hints quote code in backticks)."""
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped)
+        exc = group[0] if group else exc
+        if _is_todo(exc):
+            raise NotImplementedError from exc
+        label = describe_example(last.get("example"))
+        if isinstance(exc, Failure):
+            raise Failure(f"{label}：{exc.detail}", exc.hint) from None
+        raise Failure(f"{label}：{describe(exc)}", explain(original(exc)) or _generic_hint(original(exc))) from None
+    return f"{max_examples} 个随机用例：{what}"
 
 
 # --------------------------------------------------------------------------------------
@@ -762,8 +669,7 @@ class FunctionExercise:
                 continue
             if self.equal(part, got, ref, case.dtype):
                 raise Failure(f"{case.label}：与有限差分相比，最大相对误差 {error:.1e}",
-                              f"对于本应实现的前向，{part.name} 是对的；但你的前向算的是别的东西，所以对它做有限差分"
-                              "得到的结果不同：先修正前向（见它那一项检查）。")
+                              FORWARD_FIRST.format(what=part.name))
             raise self.failure(part, got_out, case)
         if part.numeric is not None:
             return f"{len(cases)} 组输入，与有限差分相比最大相对误差 {worst:.1e}"

@@ -253,7 +253,7 @@ class LayerExercise:
                 (mine, want), name = (_pick(got, part), _pick(ref, part)), part if part in ("y", "dx") else "d" + part
                 if isinstance(mine, np.ndarray) and mine.shape == want.shape:
                     self.require_dtype(name, mine, dtype)
-                    if kit.close(mine, want, dtype):
+                    if kit.tree_equal(mine, want, kit.tolerance(dtype)):
                         continue
                 shown = (f"最大绝对误差 {np.max(np.abs(mine - want)):.2e}" if np.shape(mine) == want.shape else
                          f"形状是 {shape_str(np.shape(mine))}，应为 {shape_str(want.shape)}")
@@ -270,10 +270,10 @@ class LayerExercise:
                                               x if part == "dx" else _call(layer, "params")[part], dy)
             try:
                 ref = _pick(self.trip(self.reference, case), part)
-                worst.append(kit.diagnose_gradient(what, _pick(got, part), num, noise, ref, n=x.shape[0]))
+                worst.append(kit.gradient_verdict(what, _pick(got, part), num, noise, ref, n=x.shape[0]))
             except Failure as f:
                 raise Failure(f"{case.label}：{f.detail}", self.match(got, case, part) or f.hint) from None
-        return f"{len(cases)} 个用例，" + kit.worst_error(worst)
+        return f"{len(cases)} 个用例，与有限差分相比，最大相对误差 {max(worst):.1e}"
 
     def reentrant(self, answer, case, dtype=F64):
         """forward(x1); an inference forward(x_inf), never backpropagated; forward(x2); then backward(dy2, cache2)
