@@ -2,7 +2,9 @@
 ``dW = x.T @ dy``, ``db = dy.sum(axis=0)``), ``leaky_relu`` (x or alpha x), ``tanh`` and ``sigmoid``: a class with
 ``forward(x) -> (y, cache)``, ``backward(dy, cache) -> (dx, grads)``.  Each is a :class:`LayerExercise` (reference
 layer, fixed cases, a table of mistakes, each a wrong layer from :func:`wrong_layer`) whose ``run`` derives every
-check; a wrong y, dx or gradient gets the hint of the mistake whose output on the same inputs equals it."""
+check; a wrong y, dx or gradient gets the hint of the mistake whose output on the same inputs equals it.  The checker
+passes ``rng=`` / ``dtype=`` to a constructor only if it takes them, then replaces the parameters (``self.W``, ...)
+by its own arrays; ``params()`` must return those arrays themselves."""
 
 from __future__ import annotations
 
