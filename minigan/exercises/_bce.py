@@ -204,76 +204,55 @@ EXTREME_Z = np.array([1e4, -1e4, 1e4, -1e4, 800.0, -800.0, 100.0, -100.0, 100.0,
 EXTREME_Y = np.array([1.0, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0, 0.5])
 
 _WARNING = re.compile(r"(overflow|divide by zero|invalid value|underflow) encountered in (\w+)")
+_NAN = {"multiply": "0 · inf", "subtract": "inf - inf", "add": "inf + (-inf)", "divide": "inf / inf 或 0 / 0"}
 
 
 def _z_text(values) -> str:
     """``z = -1e4、-800、+100`` (each value once, in the order given; the sign always shown)."""
     out = []
-    for v in values:
-        v = float(v)
-        a = abs(v)
-        sign = "-" if v < 0 else ("+" if v > 0 else "")
-        text = sign + (f"1e{int(round(np.log10(a)))}" if a >= 1e3 and a == 10 ** round(np.log10(a)) else f"{a:g}")
-        if text not in out:
-            out.append(text)
+    for v in map(float, values):
+        power = round(np.log10(abs(v))) if v else 0
+        text = "-" * (v < 0) + "+" * (v > 0) + (f"1e{power}" if abs(v) >= 1e3 and abs(v) == 10 ** power else f"{abs(v):g}")
+        out += [text] * (text not in out)
     return "z = " + "、".join(out)
 
 
 def _operation(message: str) -> str:
     """One NumPy RuntimeWarning in words, e.g. 'overflow encountered in exp' -> 'np.exp 上溢为 inf'."""
-    m = _WARNING.search(message)
-    if not m:
-        return message
-    kind, op = m.groups()
-    if kind == "overflow":
-        return f"np.{op} 上溢为 inf"
-    if kind == "divide by zero":
-        return "np.log(0) = -inf" if op.startswith("log") else f"{op} 中除以了 0（得到 inf）"
-    if kind == "invalid value":
-        what = {"multiply": "0 · inf", "subtract": "inf - inf", "add": "inf + (-inf)",
-                "divide": "inf / inf 或 0 / 0"}.get(op, f"np.{op}")
-        return f"{what} = NaN"
-    return message
+    kind, op = (_WARNING.search(message) or re.match("()()", "")).groups()
+    return {"overflow": f"np.{op} 上溢为 inf", "invalid value": f"{_NAN.get(op, f'np.{op}')} = NaN",
+            "divide by zero": "np.log(0) = -inf" if op.startswith("log") else f"{op} 中除以了 0（得到 inf）"}.get(kind, message)
 
 
-def _per_element(answer, z, y):
-    """``[(z_i, y_i, loss_i, dz_i, [warning messages])]``: the answer on each element alone."""
-    out = []
-    for zi, yi in zip(z.ravel(), y.ravel()):
-        zz, yy = np.full((1, 1), zi, dtype=z.dtype), np.full((1, 1), yi, dtype=y.dtype)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            with np.errstate(over="warn", invalid="warn", divide="warn", under="ignore"):
-                try:
-                    loss, dz = call(answer, zz, yy)
-                except Exception:  # noqa: BLE001 - a single element that raises is reported as non-finite
-                    loss, dz = float("nan"), np.full((1, 1), np.nan)
-        msgs = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
-        out.append((float(zi), float(yi), loss, np.asarray(dz, dtype=np.float64).ravel(), msgs))
-    return out
+def _watched(answer, z, y):
+    """``(loss, dlogits, RuntimeWarning messages)`` of the answer (NaN if it raises on a single element)."""
+    with warnings.catch_warnings(record=True) as caught, np.errstate(over="warn", invalid="warn", divide="warn",
+                                                                      under="ignore"):
+        warnings.simplefilter("always")
+        try:
+            loss, dz = call(answer, z.copy(), y.copy())
+        except Exception:  # noqa: BLE001 - only for one element alone: reported as non-finite
+            if z.size > 1:
+                raise
+            loss, dz = float("nan"), np.full(1, np.nan)
+    return loss, dz, [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
 
 
-def _by_sign(rows, what: str, default_neg: str, default_pos: str) -> str:
-    """'在 z = -1e4、-800 处{what}：np.exp 上溢为 inf；在 z = +1e4 处{what}：np.log(0) = -inf' for the
-    given element rows (the operations from their RuntimeWarnings, else the default for that sign)."""
+def _by_sign(answer, z, y, bad, what: str, default_neg: str, default_pos: str) -> str:
+    """'在 z = -1e4、-800 处{what}：np.exp 上溢为 inf；在 z = +1e4 处…' over the elements for which
+    ``bad(loss, dz, warnings)`` holds, each run alone (the operations from its warnings, else the default)."""
+    rows = [(zi, _watched(answer, np.full((1, 1), zi, z.dtype), np.full((1, 1), yi, y.dtype)))
+            for zi, yi in zip(z.ravel(), y.ravel())]
     parts = []
     for sign, default in ((-1, default_neg), (1, default_pos)):
-        picked = [r for r in rows if np.sign(r[0]) == sign]
-        if not picked:
-            continue
-        ops = []
-        for r in picked:
-            for m in r[4]:
-                op = _operation(m)
-                if op not in ops:
-                    ops.append(op)
-        parts.append(f"在 {_z_text(r[0] for r in picked)} 处{what}：" + ("、".join(ops) if ops else default))
+        picked = [(zi, out) for zi, out in rows if np.sign(zi) == sign and bad(*out)]
+        ops = list(dict.fromkeys(_operation(m) for _, out in picked for m in out[2]))
+        parts += [f"在 {_z_text(zi for zi, _ in picked)} 处{what}：" + ("、".join(ops) or default)] * bool(picked)
     return "；".join(parts)
 
 
 def _extremes(answer):
-    # First the same call at moderate logits: a loss that is wrong everywhere is not an
-    # extreme-value problem, and its hint belongs to the checks above.
+    # First moderate logits: a loss wrong everywhere is not an extreme-value problem (the checks above say it).
     z, y = (EXTREME_Z / 1e4 * 3).reshape(-1, 1), EXTREME_Y.reshape(-1, 1)
     loss, dz = call(answer, z.copy(), y.copy())
     ref, ref_dz = losses.bce_with_logits(z, y)
@@ -282,59 +261,37 @@ def _extremes(answer):
                       "先修正上面 loss 和 dlogits 的检查；这一项检查的是 |z| 很大的情况。")
     for dtype in (np.float64, np.float32):
         z, y = EXTREME_Z.astype(dtype).reshape(-1, 1), EXTREME_Y.astype(dtype).reshape(-1, 1)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            with np.errstate(over="warn", invalid="warn", divide="warn", under="ignore"):
-                loss, dz = call(answer, z.copy(), y.copy())
-        runtime = [w for w in caught if issubclass(w.category, RuntimeWarning)]
-        ref, ref_dz = losses.bce_with_logits(z, y)
-        name = np.dtype(dtype).name
-        rtol = 1e-12 if dtype == np.float64 else 1e-5
-        atol = 1e-12 if dtype == np.float64 else 1e-7
-        dz_ok = dz.shape == ref_dz.shape and bool(np.all(np.isfinite(dz)))
-        if np.isfinite(loss) and dz_ok and abs(loss - ref) <= rtol * abs(ref) and \
-                np.allclose(dz, ref_dz, rtol=1e-5, atol=atol) and not runtime:
-            continue
+        (loss, dz, runtime), (ref, ref_dz) = _watched(answer, z, y), losses.bce_with_logits(z, y)
+        name, rtol, atol = np.dtype(dtype).name, (1e-12 if dtype == np.float64 else 1e-5), (1e-12 if dtype == np.float64 else 1e-7)
         if dz.shape != ref_dz.shape:
-            raise Failure(f"{name}：dlogits 的形状是 {shape_str(dz.shape)}，应为 {shape_str(ref_dz.shape)}",
-                          "dlogits 与 logits 形状相同。")
-        rows = _per_element(answer, z, y)
+            raise Failure(f"{name}：dlogits 的形状是 {shape_str(dz.shape)}，应为 {shape_str(ref_dz.shape)}", "dlogits 与 logits 形状相同。")
         if not np.isfinite(loss):
-            bad = [r for r in rows if not np.isfinite(r[2])]
-            where = _by_sign(bad, "溢出", "sigmoid(z) 下溢为 0，log(sigmoid(z)) = log(0) = -inf",
+            where = _by_sign(answer, z, y, lambda l, d, w: not np.isfinite(l), "溢出",
+                             "sigmoid(z) 下溢为 0，log(sigmoid(z)) = log(0) = -inf",
                              "sigmoid(z) 舍入为 1，log(1 - sigmoid(z)) = log(0) = -inf")
-            detail = f"{name}：loss = {loss}（精确值 {ref:.6g}）"
-            if bad:
-                detail += f"；单独计算时 loss 为 NaN/inf 的元素：{_z_text(r[0] for r in bad)}"
-                raise Failure(detail, f"{where}。" + _loss_fix(where))
-            raise Failure(detail, "|z| 很大时 loss 溢出了（0 · inf = NaN，log(0) = -inf）。" + _loss_fix(""))
-        if not dz_ok:
-            bad = [r for r in rows if not np.all(np.isfinite(r[3]))]
-            where = _by_sign(bad, "得到 NaN/inf", "exp(-z) 上溢为 inf", "exp(z) 上溢为 inf，inf / inf = NaN")
+            raise Failure(f"{name}：loss = {loss}（精确值 {ref:.6g}）", f"{where}。" + _loss_fix(where) if where else
+                          "|z| 很大时 loss 溢出了（0 · inf = NaN，log(0) = -inf）。" + _loss_fix(""))
+        if not np.all(np.isfinite(dz)):
+            where = _by_sign(answer, z, y, lambda l, d, w: not np.all(np.isfinite(d)), "得到 NaN/inf",
+                             "exp(-z) 上溢为 inf", "exp(z) 上溢为 inf，inf / inf = NaN")
             raise Failure(f"{name}：dlogits 在 {_z_text(z.ravel()[~np.isfinite(dz.ravel())])} 处为 NaN/inf",
                           (f"{where}。" if where else "") + "|z| 很大时 dlogits 也必须是有限值：用稳定的写法计算 "
                           f"sigmoid（{STABLE_SIGMOID}），dlogits = (sigmoid(z) - y) / N。")
         if abs(loss - ref) > rtol * abs(ref):
-            exact = [losses.bce_with_logits(np.full((1, 1), r[0], dtype=dtype), np.full((1, 1), r[1], dtype=dtype))[0]
-                     for r in rows]
-            off = [r for r, e in zip(rows, exact) if not abs(r[2] - e) <= max(rtol * abs(e), 1e-6)]
-            at = f"（偏差在 {_z_text(r[0] for r in off)}）" if off else ""
-            hint = CLIPPED if loss < ref else f"|z| 很大时不精确：用 logits 形式 {LOGITS_FORM}。"
-            raise Failure(f"{name}：loss {loss:.6g}，精确值 {ref:.6g}{at}", hint)
+            exact = [losses.bce_with_logits(zi.reshape(1, 1), yi.reshape(1, 1))[0] for zi, yi in zip(z, y)]
+            off = [zi for zi, yi, e in zip(z.ravel(), y.ravel(), exact)
+                   if not abs(_watched(answer, zi.reshape(1, 1), yi.reshape(1, 1))[0] - e) <= max(rtol * abs(e), 1e-6)]
+            raise Failure(f"{name}：loss {loss:.6g}，精确值 {ref:.6g}" + (f"（偏差在 {_z_text(off)}）" if off else ""),
+                          CLIPPED if loss < ref else f"|z| 很大时不精确：用 logits 形式 {LOGITS_FORM}。")
         if not np.allclose(dz, ref_dz, rtol=1e-5, atol=atol):
             off = z.ravel()[~np.isclose(dz.ravel(), ref_dz.ravel(), rtol=1e-5, atol=atol)]
             raise Failure(f"{name}：dlogits 在 {_z_text(off)} 处与 (sigmoid(z) - y) / N 不同",
                           "z = ±1e4 时 sigmoid 恰好是 0 或 1，所以 dlogits = (sigmoid(z) - y) / N 是 0 或 ±1/N："
                           f"用稳定的分段写法计算 sigmoid（{STABLE_SIGMOID}）。")
-        noisy = [r for r in rows if r[4]]
-        where = _by_sign(noisy, "有 RuntimeWarning", "", "")
-        detail = f"{name}：RuntimeWarning：{runtime[0].message}"
-        if noisy:
-            detail += f"（单独计算时在 {_z_text(r[0] for r in noisy)} 处出现）"
-            raise Failure(detail, f"{where}。" + WARNED)
-        raise Failure(detail, WARNED)
+        if runtime:
+            where = _by_sign(answer, z, y, lambda l, d, w: bool(w), "有 RuntimeWarning", "", "")
+            raise Failure(f"{name}：RuntimeWarning：{runtime[0]}", f"{where}。" * bool(where) + WARNED)
     return f"有限、精确（loss {ref:.6g}），没有警告"
-
 
 
 PARTS = [
