@@ -290,7 +290,7 @@ def _extremes(answer):
                           f"用稳定的分段写法计算 sigmoid（{STABLE_SIGMOID}）。")
         if runtime:
             where = _by_sign(answer, z, y, lambda l, d, w: bool(w), "有 RuntimeWarning", "", "")
-            raise Failure(f"{name}：RuntimeWarning：{runtime[0]}", f"{where}。" * bool(where) + WARNED)
+            raise Failure(f"{name}：计算中出现了 RuntimeWarning（{_operation(runtime[0])}）", f"{where}。" * bool(where) + WARNED)
     return f"有限、精确（loss {ref:.6g}），没有警告"
 
 
