@@ -76,14 +76,10 @@ MISTAKES = [
     Mistake("upcast", "dtype 被提升了", _w(moment=lambda old, b, x: b * old.astype(float) + (1 - b) * x), check="dtype"),
     Mistake("params_in_place", IN_PLACE_PARAMS, _w(update=lambda p, d: np.subtract(p, d, out=p)), check="unchanged"),
     Mistake("grads_in_place", IN_PLACE_GRADS, _w(square=lambda g: np.multiply(g, g, out=g)), check="unchanged"),
-    Mistake("moments_in_place", IN_PLACE_STATE, check="unchanged",
-            answer=_w(moment=lambda old, b, x: np.add(np.multiply(old, b, out=old), (1 - b) * x, out=old))),
-    Mistake("state_dict", STATE_DICT_MUTATED, check="state",  # state["t"] += 1 on the caller's dict
-            answer=lambda p, g, state, **hp: (_step(p, g, state, **hp), state.update(t=state["t"] + 1))[0]),
-    Mistake("pytorch_defaults", "beta1 的默认值应为 0.5", check="defaults",
-            answer=lambda p, g, s, *, lr=1e-3, beta1=0.9, **hp: _step(p, g, s, lr=lr, beta1=beta1, **hp)),
-    Mistake("no_defaults", "都加上默认值", check="defaults",
-            answer=lambda p, g, s, *, lr, beta1, beta2, eps: _step(p, g, s, lr=lr, beta1=beta1, beta2=beta2, eps=eps)),
+    Mistake("moments_in_place", IN_PLACE_STATE, check="unchanged", answer=_w(moment=lambda old, b, x: np.add(np.multiply(old, b, out=old), (1 - b) * x, out=old))),
+    Mistake("state_dict", STATE_DICT_MUTATED, check="state", answer=lambda p, g, state, **hp: (_step(p, g, state, **hp), state.update(t=state["t"] + 1))[0]),
+    Mistake("pytorch_defaults", "beta1 的默认值应为 0.5", check="defaults", answer=lambda p, g, s, *, lr=1e-3, beta1=0.9, **hp: _step(p, g, s, lr=lr, beta1=beta1, **hp)),
+    Mistake("no_defaults", "都加上默认值", check="defaults", answer=lambda p, g, s, *, lr, beta1, beta2, eps: _step(p, g, s, lr=lr, beta1=beta1, beta2=beta2, eps=eps)),
 ]
 
 

@@ -79,36 +79,22 @@ def _in_float32(z, y):
 
 
 MISTAKES = [
-    Mistake("sum", "loss 是所有元素损失的和，而不是平均值：漏了 1/N（除以 N = logits.size，或者用 np.mean）。",
-            _wrong(grad=lambda z, y, s: s - y, n=lambda z: 1)),
-    Mistake("grad_without_mean", "dlogits 漏了 1/N：损失是所有元素的平均值，dL/dz = (sigmoid(z) - y) / N，N = logits.size。",
-            _wrong(grad=lambda z, y, s: s - y)),
-    Mistake("sign", "符号反了：BCE = -[y log s + (1 - y) log(1 - s)] >= 0，漏了最前面的负号。",
-            _wrong(loss_scale=-1.0, grad=lambda z, y, s: (y - s) / z.size)),
-    Mistake("grad_sign", "dlogits 的符号反了：dL/dz = (sigmoid(z) - y) / N，不是 (y - sigmoid(z)) / N。",
-            _wrong(grad=lambda z, y, s: (y - s) / z.size)),
-    Mistake("swapped", "y 与 1 - y 对调了：y = 1 的那一项是 -log sigmoid(z)；dL/dz = (sigmoid(z) - y) / N。",
-            _wrong(per=lambda z, y: _elementwise(z, 1 - y), grad=lambda z, y, s: (s - (1 - y)) / z.size)),
+    Mistake("sum", "loss 是所有元素损失的和，而不是平均值：漏了 1/N（除以 N = logits.size，或者用 np.mean）。", _wrong(grad=lambda z, y, s: s - y, n=lambda z: 1)),
+    Mistake("grad_without_mean", "dlogits 漏了 1/N：损失是所有元素的平均值，dL/dz = (sigmoid(z) - y) / N，N = logits.size。", _wrong(grad=lambda z, y, s: s - y)),
+    Mistake("sign", "符号反了：BCE = -[y log s + (1 - y) log(1 - s)] >= 0，漏了最前面的负号。", _wrong(loss_scale=-1.0, grad=lambda z, y, s: (y - s) / z.size)),
+    Mistake("grad_sign", "dlogits 的符号反了：dL/dz = (sigmoid(z) - y) / N，不是 (y - sigmoid(z)) / N。", _wrong(grad=lambda z, y, s: (y - s) / z.size)),
+    Mistake("swapped", "y 与 1 - y 对调了：y = 1 的那一项是 -log sigmoid(z)；dL/dz = (sigmoid(z) - y) / N。", _wrong(per=lambda z, y: _elementwise(z, 1 - y), grad=lambda z, y, s: (s - (1 - y)) / z.size)),
     Mistake("rows", BY_ROWS, _wrong(n=len, grad=lambda z, y, s: (s - y) / len(z))),
-    Mistake("extra_derivative", "多乘了 s(1 - s)：损失直接写在 logits 上时，sigmoid 的导数已经被约掉了："
-            "dL/dz = (sigmoid(z) - y) / N。", _wrong(grad=lambda z, y, s: (s - y) * s * (1 - s) / z.size)),
-    Mistake("flipped_no_mean", "dlogits 符号反了，而且漏了 1/N：dL/dz = (sigmoid(z) - y) / N。",
-            _wrong(grad=lambda z, y, s: y - s)),
-    Mistake("eps", NEAR, _wrong(per=lambda z, y: -(y * np.log(sigmoid(z) + 1e-7)
-                                                   + (1 - y) * np.log(1 - sigmoid(z) + 1e-7)))),
+    Mistake("extra_derivative", "多乘了 s(1 - s)：损失直接写在 logits 上时，sigmoid 的导数已经被约掉了：dL/dz = (sigmoid(z) - y) / N。", _wrong(grad=lambda z, y, s: (s - y) * s * (1 - s) / z.size)),
+    Mistake("flipped_no_mean", "dlogits 符号反了，而且漏了 1/N：dL/dz = (sigmoid(z) - y) / N。", _wrong(grad=lambda z, y, s: y - s)),
+    Mistake("eps", NEAR, _wrong(per=lambda z, y: -(y * np.log(sigmoid(z) + 1e-7) + (1 - y) * np.log(1 - sigmoid(z) + 1e-7)))),
     Mistake("float32", PRECISION, _in_float32),
-    Mistake("unreduced", "loss 没有归约成一个数", lambda z, y: (_elementwise(z, y), (sigmoid(z) - y) / z.size),
-            check="form"),
-    Mistake("naive_logs", "不要对概率取对数", _wrong(per=lambda z, y: -(y * np.log(1 / (1 + np.exp(-z)))
-                                                                  + (1 - y) * np.log(1 - 1 / (1 + np.exp(-z))))),
-            check="extremes"),
-    Mistake("where_both", WARNED, _wrong(per=lambda z, y: np.where(z >= 0, z - z * y + np.log1p(np.exp(-z)),
-                                                                  -z * y + np.log1p(np.exp(z)))), check="extremes"),
+    Mistake("unreduced", "loss 没有归约成一个数", lambda z, y: (_elementwise(z, y), (sigmoid(z) - y) / z.size), check="form"),
+    Mistake("naive_logs", "不要对概率取对数", _wrong(per=lambda z, y: -(y * np.log(1 / (1 + np.exp(-z))) + (1 - y) * np.log(1 - 1 / (1 + np.exp(-z))))), check="extremes"),
+    Mistake("where_both", WARNED, _wrong(per=lambda z, y: np.where(z >= 0, z - z * y + np.log1p(np.exp(-z)), -z * y + np.log1p(np.exp(z)))), check="extremes"),
     Mistake("upcast", "dtype 被提升了", lambda z, y: _wrong()(z, np.asarray(y, dtype=float)), check="dtype"),
-    Mistake("downcast", DOWNCAST, lambda z, y: _wrong()(z.astype(np.float32), y.astype(np.float32)),
-            check="dtype"),
-    Mistake("clip_in_place", "原地修改了传入的 logits", lambda z, y: _wrong()(np.clip(z, -50, 50, out=z), y),
-            check="unchanged"),
+    Mistake("downcast", DOWNCAST, lambda z, y: _wrong()(z.astype(np.float32), y.astype(np.float32)), check="dtype"),
+    Mistake("clip_in_place", "原地修改了传入的 logits", lambda z, y: _wrong()(np.clip(z, -50, 50, out=z), y), check="unchanged"),
 ]
 
 

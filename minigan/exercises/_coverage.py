@@ -68,8 +68,7 @@ MISTAKES = [
     Mistake("kl_covered", answer=_w(kl=lambda q, k: np.sum(q[q > 0] * np.log(q[q > 0] * np.count_nonzero(q)))), hint="均匀分布只取在了被覆盖的模式上：参照分布是全部 K 个模式上的均匀分布 1/K，没有样本的模式也算在 K 里，所以是 log(q_k K) 而不是 log(q_k · modes)。"),
     Mistake("kl_nan", answer=_w(kl=lambda q, k: np.sum(q * np.log(q * k))), hint="出现了 0 · log 0 = nan：没有高质量样本的模式 q_k = 0，按约定 0 log 0 = 0，只对 q_k > 0 的项求和（例如 q = q[q > 0]）。"),
     Mistake("nan_when_empty", EMPTY_KL, _w(empty=math.nan), check="empty"),
-    Mistake("clip_in_place", SAMPLES_KEPT, check="unchanged",
-            answer=lambda s, c, std: _coverage(np.clip(s, -5, 5, out=s), c, std)),
+    Mistake("clip_in_place", SAMPLES_KEPT, check="unchanged", answer=lambda s, c, std: _coverage(np.clip(s, -5, 5, out=s), c, std)),
 ]
 
 

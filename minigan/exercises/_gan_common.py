@@ -223,19 +223,15 @@ def g_mistakes(formula: str, dlogits, dprob, dprob_text: str) -> list:
 
     chain = CHAIN.format(f=formula)
     return [
-        Mistake("missing_mean", f"漏了 1/N：梯度是正确值的 N 倍。损失是批内的平均值，所以 dlogits = {formula}，N 是批大小（logits.size）。",
-                via(lambda l: dlogits(l) * l.size)),
-        Mistake("probability", f"对概率 D = sigmoid(logits) 求了导（dL/dD = {dprob_text}），但 D.backward 需要的是对 logits 的梯度：还要乘上 sigmoid'(logits) = D (1 - D)，化简得 {formula}。直接从 logits 计算，不要先除以 D 再乘回来（D 舍入成 0 或 1 时会得到 0 · inf = NaN）。",
-                via(dprob)),
-        Mistake("skipped_d", "跳过了 D：dlogits（形状 (N, 1)）被直接送进了 G.backward，跳过了判别器的反向（NumPy 把它广播到了 G 的所有输出上）。G.backward 需要的是对 G 输出的梯度，也就是 D.backward 返回的 dx。" + chain,
-                skipped_d),
+        Mistake("missing_mean", f"漏了 1/N：梯度是正确值的 N 倍。损失是批内的平均值，所以 dlogits = {formula}，N 是批大小（logits.size）。", via(lambda l: dlogits(l) * l.size)),
+        Mistake("probability", f"对概率 D = sigmoid(logits) 求了导（dL/dD = {dprob_text}），但 D.backward 需要的是对 logits 的梯度：还要乘上 sigmoid'(logits) = D (1 - D)，化简得 {formula}。直接从 logits 计算，不要先除以 D 再乘回来（D 舍入成 0 或 1 时会得到 0 · inf = NaN）。", via(dprob)),
+        Mistake("skipped_d", "跳过了 D：dlogits（形状 (N, 1)）被直接送进了 G.backward，跳过了判别器的反向（NumPy 把它广播到了 G 的所有输出上）。G.backward 需要的是对 G 输出的梯度，也就是 D.backward 返回的 dx。" + chain, skipped_d),
         Mistake("nothing_flows", "梯度全为 0：梯度没有传到 G 的参数。" + chain, via(np.zeros_like)),
         Mistake("mean_copied", MEAN_COPIED.format(f=formula), via(lambda l: np.full_like(l, np.mean(dlogits(l))))),
         Mistake("float32_logits", PRECISION, via(lambda l: dlogits(l.astype(np.float32)))),
         Mistake("d_grads", "这是判别器的参数梯度", d_grads, check="form"),
         Mistake("updates_d", MUTATED["D"], updates_d, check="unchanged"),
-        Mistake("returns_float32", DOWNCAST, lambda *a: {k: v.astype(np.float32) for k, v in via(dlogits)(*a).items()},
-                check="form"),
+        Mistake("returns_float32", DOWNCAST, lambda *a: {k: v.astype(np.float32) for k, v in via(dlogits)(*a).items()}, check="form"),
         Mistake("upcast", "dtype 被提升了", divided(np.float64), check="dtype"),
         Mistake("int64_size", "除以一个 np.int64 整数标量", divided(np.int64), check="dtype"),
     ]

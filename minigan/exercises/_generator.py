@@ -27,17 +27,12 @@ VANISHED = "D 很有把握地判为假时，你的梯度几乎为零，而非饱
 
 
 MISTAKES = [
-    Mistake("minimax_loss", "这是极小极大损失 mean log(1 - D(G(z)))（文章 §3.4 的公式）的梯度，而不是文章代码（§4.3）最小化的非饱和损失 -mean log D(G(z))，即 BCE(logits, 1)，dlogits = (sigmoid(logits) - 1) / N。D 很有把握地判为假时，极小极大损失的梯度几乎为零（饱和），非饱和损失的梯度却仍然明显。",
-            via(lambda l: -sigmoid(l) / l.size)),
-    Mistake("fake_label", "标签写成了 0：这是 BCE(D(G(z)), 0)，是判别器给生成样本的标签。生成器希望 D 判为“真”：它的损失是 BCE(logits, 1)，dlogits = (sigmoid(logits) - 1) / N。",
-            via(lambda l: sigmoid(l) / l.size)),
-    Mistake("sign", "符号反了：这是 +mean log D(G(z)) 的梯度，沿它做梯度下降只会让 G 变差。dlogits = (sigmoid(logits) - 1) / N。",
-            via(lambda l: (1 - sigmoid(l)) / l.size)),
+    Mistake("minimax_loss", "这是极小极大损失 mean log(1 - D(G(z)))（文章 §3.4 的公式）的梯度，而不是文章代码（§4.3）最小化的非饱和损失 -mean log D(G(z))，即 BCE(logits, 1)，dlogits = (sigmoid(logits) - 1) / N。D 很有把握地判为假时，极小极大损失的梯度几乎为零（饱和），非饱和损失的梯度却仍然明显。", via(lambda l: -sigmoid(l) / l.size)),
+    Mistake("fake_label", "标签写成了 0：这是 BCE(D(G(z)), 0)，是判别器给生成样本的标签。生成器希望 D 判为“真”：它的损失是 BCE(logits, 1)，dlogits = (sigmoid(logits) - 1) / N。", via(lambda l: sigmoid(l) / l.size)),
+    Mistake("sign", "符号反了：这是 +mean log D(G(z)) 的梯度，沿它做梯度下降只会让 G 变差。dlogits = (sigmoid(logits) - 1) / N。", via(lambda l: (1 - sigmoid(l)) / l.size)),
     *g_mistakes(FORMULA, lambda l: (sigmoid(l) - 1) / l.size, lambda l: -1 / (l.size * sigmoid(l)), "-1 / (N D)"),
-    Mistake("eps_in_probability", VANISHED,
-            via(lambda l: -sigmoid(l) * (1 - sigmoid(l)) / (l.size * (sigmoid(l) + 1e-7)))),
-    Mistake("through_probability", THROUGH_P, via(lambda l: -1 / (l.size * sigmoid(l)) * sigmoid(l) * (1 - sigmoid(l))),
-            check="saturated"),
+    Mistake("eps_in_probability", VANISHED, via(lambda l: -sigmoid(l) * (1 - sigmoid(l)) / (l.size * (sigmoid(l) + 1e-7)))),
+    Mistake("through_probability", THROUGH_P, via(lambda l: -1 / (l.size * sigmoid(l)) * sigmoid(l) * (1 - sigmoid(l))), check="saturated"),
     Mistake("exp_ratio", EXP_OVERFLOW, via(lambda l: (np.exp(l) / (1 + np.exp(l)) - 1) / l.size), check="saturated"),
 ]
 

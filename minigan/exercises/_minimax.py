@@ -22,14 +22,11 @@ FORMULA = "-sigmoid(logits) / N"
 
 
 MISTAKES = [
-    Mistake("non_saturating", "这是非饱和损失 -mean log D(G(z))（第 4.3 节代码、练习 4）的梯度，dlogits = (sigmoid(l) - 1) / N。本练习要的是 minimax 损失 mean log(1 - D(G(z)))（第 3.4 节 L_G 中与 G 有关的项）：dlogits = -sigmoid(l) / N。",
-            via(lambda l: (sigmoid(l) - 1) / l.size)),
-    Mistake("sign", "符号反了：这是 -mean log(1 - D(G(z))) = BCE(logits, 0) 的梯度，也就是判别器对生成样本的那一项损失。生成器要最小化的是 mean log(1 - D(G(z)))，dlogits = -sigmoid(l) / N。",
-            via(lambda l: sigmoid(l) / l.size)),
+    Mistake("non_saturating", "这是非饱和损失 -mean log D(G(z))（第 4.3 节代码、练习 4）的梯度，dlogits = (sigmoid(l) - 1) / N。本练习要的是 minimax 损失 mean log(1 - D(G(z)))（第 3.4 节 L_G 中与 G 有关的项）：dlogits = -sigmoid(l) / N。", via(lambda l: (sigmoid(l) - 1) / l.size)),
+    Mistake("sign", "符号反了：这是 -mean log(1 - D(G(z))) = BCE(logits, 0) 的梯度，也就是判别器对生成样本的那一项损失。生成器要最小化的是 mean log(1 - D(G(z)))，dlogits = -sigmoid(l) / N。", via(lambda l: sigmoid(l) / l.size)),
     *g_mistakes(FORMULA, lambda l: -sigmoid(l) / l.size, lambda l: -1 / (l.size * (1 - sigmoid(l))),
                 "-1 / (N (1 - D))"),
-    Mistake("through_probability", "在判别器饱和（logits 的绝对值达到 1e2 以上）时出现了 NaN 或 inf",
-            via(lambda l: -sigmoid(l) * (1 - sigmoid(l)) / (l.size * (1 - sigmoid(l)))), check="saturated"),
+    Mistake("through_probability", "在判别器饱和（logits 的绝对值达到 1e2 以上）时出现了 NaN 或 inf", via(lambda l: -sigmoid(l) * (1 - sigmoid(l)) / (l.size * (1 - sigmoid(l)))), check="saturated"),
 ]
 
 EXERCISE = generator_exercise("minimax_gradient", DESCRIPTION, "minimax", FORMULA, MISTAKES, scales=(1.0, 1e3))
