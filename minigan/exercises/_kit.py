@@ -10,6 +10,7 @@ with its hint, matched against the learner's output on the same inputs.
 
 from __future__ import annotations
 
+import copy
 import html
 import re
 import unicodedata
@@ -158,11 +159,8 @@ def describe(exc: BaseException) -> str:
 
 
 class Session:
-    """Runs checks one by one into an :class:`ExerciseResult`.
-
-    ``explain(exc)`` maps an exception raised by the learner's code to a hint (the
-    exercise's own diagnosis of, e.g., a matmul shape error).
-    """
+    """Runs checks one by one into an :class:`ExerciseResult`; ``explain(exc)`` maps an exception the
+    learner's code raised to a hint (the exercise's own diagnosis of, e.g., a matmul shape error)."""
 
     def __init__(self, result: ExerciseResult, explain: Callable[[BaseException], str] | None = None):
         self.result = result
@@ -295,15 +293,11 @@ def as_float_array(value, what: str) -> np.ndarray:
 
 
 def same(a, b, rtol: float = 1e-7) -> bool:
-    """Equal up to rounding (float64 checks): relative to the larger array's scale."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
+    """Equal up to rounding (float64 checks): relative to the larger array's scale (no floor at 1)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape or not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
         return False
-    scale = max(float(np.max(np.abs(a), initial=0.0)), float(np.max(np.abs(b), initial=0.0)))
-    if scale == 0.0:
-        return True
-    return bool(np.max(np.abs(a - b)) <= rtol * scale)
+    return bool(np.max(np.abs(a - b), initial=0.0) <= rtol * max(np.max(np.abs(a), initial=0.0), np.max(np.abs(b), initial=0.0)))
 
 
 def shape_str(shape) -> str:
@@ -317,11 +311,8 @@ TOL = 1e-7
 
 
 def numeric_gradient(f: Callable[[], np.ndarray | float], array: np.ndarray, df: np.ndarray | None = None):
-    """``(grad, noise)`` of ``sum(f() * df)`` (or scalar ``f()``) w.r.t. the live ``array``.
-
-    The same stencil as :func:`minigan.gradcheck.check_module`: fourth order, steps
-    ``1e-4 * max(1, |x_i|)``; ``noise`` bounds the rounding error of each entry.
-    """
+    """``(grad, noise)`` of ``sum(f() * df)`` (or scalar ``f()``) w.r.t. the live ``array``: the stencil of
+    :func:`minigan.gradcheck.check_module` (fourth order, steps ``1e-4 max(1, |x_i|)``); noise bounds rounding."""
     grad, noise = central_differences(lambda _: f(), array, 1e-4, df, relative_step=True, order=4)
     return grad.reshape(array.shape), noise.reshape(array.shape)
 
@@ -445,28 +436,21 @@ class Case:
 
     def fresh(self) -> tuple[tuple, dict]:
         """Deep copies of the arguments: every call gets its own (networks included)."""
-        import copy
-
         return copy.deepcopy(self.args), copy.deepcopy(self.kwargs)
 
     @property
     def dtype(self):
-        for a in self.args:
-            if isinstance(a, np.ndarray) and a.dtype.kind == "f":
-                return a.dtype
-        return np.dtype(np.float64)
+        """The first floating array argument's dtype (float64 if none)."""
+        return next((a.dtype for a in self.args if isinstance(a, np.ndarray) and a.dtype.kind == "f"), np.dtype(np.float64))
 
 
 @dataclass
 class Part:
-    """One graded part of an answer's output (a loss, a gradient dict, a count ...).
-
-    ``get(out)`` takes it from the normalised output; ``equal(got, ref, dtype)`` decides;
-    ``show(got, ref)`` writes the detail; ``hint`` is said when no mistake explains the
-    difference (``diagnose(got, ref, case)`` may say something more specific first, e.g.
-    a constant factor).  ``row``: the name of its check (``None``: compared only inside
-    other checks).
-    """
+    """One graded part of an answer's output (a loss, a gradient dict, a count ...): ``get(out)`` takes it from
+    the normalised output; ``equal(got, ref, dtype)`` decides; ``show(got, ref)`` writes the detail; ``hint`` is
+    said when no mistake explains the difference (``diagnose(got, ref, case)`` may say something more specific
+    first, e.g. a constant factor); ``numeric(answer, case)`` the finite differences it is checked against;
+    ``row`` the name of its check (``None``: compared only inside other checks)."""
 
     name: str
     get: Callable
@@ -492,13 +476,9 @@ class Regime:
 
 def tree_arrays(obj) -> list:
     """Every ndarray inside ``obj`` (dicts, tuples, lists), in order."""
-    if isinstance(obj, np.ndarray):
-        return [obj]
-    if isinstance(obj, dict):
-        return [a for v in obj.values() for a in tree_arrays(v)]
-    if isinstance(obj, (tuple, list)):
-        return [a for v in obj for a in tree_arrays(v)]
-    return []
+    if isinstance(obj, (dict, tuple, list)):
+        return [a for v in (obj.values() if isinstance(obj, dict) else obj) for a in tree_arrays(v)]
+    return [obj] if isinstance(obj, np.ndarray) else []
 
 
 def tree_equal(a, b, rtol: float = 1e-9) -> bool:
@@ -561,10 +541,8 @@ class FunctionExercise:
         cases = self.cases(seed)
         outputs: dict = {}
 
-        def output(case):
-            if id(case) not in outputs:
-                outputs[id(case)] = self.output(answer, case)
-            return outputs[id(case)]
+        def output(case):  # each fixed case's output computed once
+            return outputs[id(case)] if id(case) in outputs else outputs.setdefault(id(case), self.output(answer, case))
 
         def form():
             if not callable(answer):
@@ -598,23 +576,20 @@ class FunctionExercise:
         return self.call(self.reference, *args, **kwargs)
 
     def equal(self, part: Part, got, ref, dtype) -> bool:
-        if part.equal is not None:
-            return part.equal(got, ref, dtype)
-        return tree_equal(got, ref, tolerance(dtype))
+        return part.equal(got, ref, dtype) if part.equal else tree_equal(got, ref, tolerance(dtype))
 
     def explain_difference(self, part: Part, got_out, case: Case, fallback: str) -> str:
         """The hint for ``got_out`` differing from the reference in ``part``: the mistake whose
         whole output equals it, then one whose ``part`` equals it, then ``part.diagnose``."""
         ref_out = self.expected(case)
         variants = []
-        for m in self.mistakes:
-            if m.check is None:
-                try:
-                    with np.errstate(all="ignore"), warnings.catch_warnings():
-                        warnings.simplefilter("ignore")
-                        variants.append((m, self.output(m.answer, case)))
-                except Exception:  # noqa: BLE001 - a wrong answer that fails on these inputs matches nothing
-                    continue
+        for m in (m for m in self.mistakes if m.check is None):
+            try:
+                with np.errstate(all="ignore"), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    variants.append((m, self.output(m.answer, case)))
+            except Exception:  # noqa: BLE001 - a wrong answer that fails on these inputs matches nothing
+                continue
         for m, out in variants:
             if all(tree_equal(p.get(got_out), p.get(out)) for p in self.parts):
                 return m.hint
@@ -622,11 +597,7 @@ class FunctionExercise:
         for m, out in variants:
             if tree_equal(got, part.get(out)) and not tree_equal(part.get(out), part.get(ref_out)):
                 return m.hint
-        if part.diagnose is not None:
-            hint = part.diagnose(got, part.get(ref_out), case)
-            if hint:
-                return hint
-        return fallback or part.hint
+        return (part.diagnose and part.diagnose(got, part.get(ref_out), case)) or fallback or part.hint
 
     def failure(self, part: Part, got_out, case: Case, hint: str = "") -> Failure:
         """The failed comparison of ``part`` on ``case`` (``hint``: given, else found)."""
@@ -710,9 +681,7 @@ class FunctionExercise:
 
 def snapshot_state(obj):
     """A copy of ``obj``'s numbers: arrays, containers of them, and modules' ``params()``."""
-    if hasattr(obj, "params") and callable(obj.params):
-        return snapshot(obj.params())
-    return snapshot(obj)
+    return snapshot(obj.params() if callable(getattr(obj, "params", None)) else obj)
 
 
 def finite(obj) -> bool:
