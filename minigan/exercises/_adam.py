@@ -190,9 +190,7 @@ def _example(drawn):
 def _part(name, row, **more):
     """``name`` at each step, compared to its own dtype's precision; the detail says at which step it is off."""
     i = ("new_params", "new_state").index(name)
-    return Part(name, lambda out: [o[i] for o in out], row=row, hint=GENERIC, **more,
-                equal=lambda got, ref, dtype: tree_equal(got, ref, _kit.tolerance(_kit.tree_arrays(ref)[0].dtype)),
-                show=lambda got, ref: f"第 {_first_off(got, ref)} 步的 {name} 与 minigan.optim.Adam 不同")
+    return Part(name, lambda out: [o[i] for o in out], row=row, hint=GENERIC, **more, equal=lambda got, ref, dtype: tree_equal(got, ref, _kit.tolerance(_kit.tree_arrays(ref)[0].dtype)), show=lambda got, ref: f"第 {_first_off(got, ref)} 步的 {name} 与 minigan.optim.Adam 不同")
 
 
 def _first_off(got, ref):

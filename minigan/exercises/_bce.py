@@ -35,18 +35,11 @@ from ._kit import (
 
 LOGITS_FORM = "max(z, 0) - z*y + log1p(exp(-|z|))"
 STABLE_SIGMOID = "e = exp(-|z|)：z >= 0 时 sigmoid(z) = 1/(1+e)，z < 0 时 = e/(1+e)"
-LOSS_FIX = (f"每个元素的损失写成 {LOGITS_FORM}，其中的 exp 只作用在 -|z| <= 0 上，"
-            "对任何 z 都有限且精确（练习 3 的推导一）。")
-WARNED = ("结果虽然有限，但仍有某个 exp(...) 作用在很大的正数上，或者算了 log(0)：例如 z = -1e4 时的 np.exp(-z)，"
-          "或者 np.where 的两个分支其实都被计算了（np.where 只挑选结果，不会跳过计算）。"
-          f"改用永远不会上溢的 exp(-|z|)：loss = {LOGITS_FORM}。")
-CLIPPED = ("|z| 很大时不精确：eps 或裁剪把损失截断了。log(p + eps)、np.clip(p, eps, 1 - eps)（或裁剪 logits）"
-           "会把真实的损失 1e4（z = -1e4，y = 1）截成几十。用 logits 形式 " + LOGITS_FORM + " 就不需要 eps。")
-PRECISION = ("只在 float32 的精度上正确（约 7 位有效数字）：float64 的输入在计算中被转成了 float32"
-             "（例如 .astype(np.float32)、np.float32(...) 或 dtype=np.float32 新建的数组）。"
-             "不要写死 dtype：中间结果沿用输入的 dtype（x.dtype、np.ones_like(x)）。")
-NEAR = ("接近但不精确：log 里加了 eps（log(p + eps)），或者裁剪了 p 或 z，每一项都被改动了一点。"
-        "logits 形式 " + LOGITS_FORM + " 是精确的，不需要 eps。")
+LOSS_FIX = f"每个元素的损失写成 {LOGITS_FORM}，其中的 exp 只作用在 -|z| <= 0 上，对任何 z 都有限且精确（练习 3 的推导一）。"
+WARNED = f"结果虽然有限，但仍有某个 exp(...) 作用在很大的正数上，或者算了 log(0)：例如 z = -1e4 时的 np.exp(-z)，或者 np.where 的两个分支其实都被计算了（np.where 只挑选结果，不会跳过计算）。改用永远不会上溢的 exp(-|z|)：loss = {LOGITS_FORM}。"
+CLIPPED = ("|z| 很大时不精确：eps 或裁剪把损失截断了。log(p + eps)、np.clip(p, eps, 1 - eps)（或裁剪 logits）会把真实的损失 1e4（z = -1e4，y = 1）截成几十。用 logits 形式 " + LOGITS_FORM + " 就不需要 eps。")
+PRECISION = "只在 float32 的精度上正确（约 7 位有效数字）：float64 的输入在计算中被转成了 float32（例如 .astype(np.float32)、np.float32(...) 或 dtype=np.float32 新建的数组）。不要写死 dtype：中间结果沿用输入的 dtype（x.dtype、np.ones_like(x)）。"
+NEAR = ("接近但不精确：log 里加了 eps（log(p + eps)），或者裁剪了 p 或 z，每一项都被改动了一点。logits 形式 " + LOGITS_FORM + " 是精确的，不需要 eps。")
 BY_ROWS = "除以的是行数（len(logits) 或 logits.shape[0]），而不是元素个数 N = logits.size：平均是对所有元素取的。"
 
 
@@ -105,13 +98,10 @@ def call(fn, z, y):
     """The answer's ``(loss, dlogits)`` as ``(float, ndarray)``, or :class:`Failure`."""
     out = call_learner("bce_with_logits", fn, z, y)
     if not (isinstance(out, (tuple, list)) and len(out) == 2):
-        raise Failure(f"返回了 {type(out).__name__}，而不是二元组 (loss, dlogits)",
-                      "要返回两样东西：loss（一个数，所有元素损失的平均值）和 dlogits（与 logits 同形状的数组）。")
+        raise Failure(f"返回了 {type(out).__name__}，而不是二元组 (loss, dlogits)", "要返回两样东西：loss（一个数，所有元素损失的平均值）和 dlogits（与 logits 同形状的数组）。")
     loss, dz = out
     if isinstance(loss, np.ndarray) and loss.ndim > 0:
-        raise Failure(f"loss 的形状是 {shape_str(loss.shape)}，应为一个数",
-                      "loss 没有归约成一个数：现在每个 logit 各有一项。返回一个数——所有元素损失的平均值"
-                      "（np.mean），逐元素的梯度放在 dlogits 里。")
+        raise Failure(f"loss 的形状是 {shape_str(loss.shape)}，应为一个数", "loss 没有归约成一个数：现在每个 logit 各有一项。返回一个数——所有元素损失的平均值（np.mean），逐元素的梯度放在 dlogits 里。")
     try:
         loss = float(loss)
     except (TypeError, ValueError) as exc:
@@ -206,8 +196,7 @@ def _z_text(values) -> str:
 def _operation(message: str) -> str:
     """One NumPy RuntimeWarning in words, e.g. 'overflow encountered in exp' -> 'np.exp 上溢为 inf'."""
     kind, op = (_WARNING.search(message) or re.match("()()", "")).groups()
-    return {"overflow": f"np.{op} 上溢为 inf", "invalid value": f"{_NAN.get(op, f'np.{op}')} = NaN",
-            "divide by zero": "np.log(0) = -inf" if op.startswith("log") else f"{op} 中除以了 0（得到 inf）"}.get(kind, message)
+    return {"overflow": f"np.{op} 上溢为 inf", "invalid value": f"{_NAN.get(op, f'np.{op}')} = NaN", "divide by zero": "np.log(0) = -inf" if op.startswith("log") else f"{op} 中除以了 0（得到 inf）"}.get(kind, message)
 
 
 def _watched(answer, z, y):
@@ -243,8 +232,7 @@ def _extremes(answer):
     loss, dz = call(answer, z.copy(), y.copy())
     ref, ref_dz = losses.bce_with_logits(z, y)
     if not (np.isfinite(loss) and abs(loss - ref) <= 1e-6 * abs(ref) and tree_equal(dz, ref_dz)):
-        raise Failure("在普通大小的 logits（|z| <= 3）上 loss 或 dlogits 就已经不对了",
-                      "先修正上面 loss 和 dlogits 的检查；这一项检查的是 |z| 很大的情况。")
+        raise Failure("在普通大小的 logits（|z| <= 3）上 loss 或 dlogits 就已经不对了", "先修正上面 loss 和 dlogits 的检查；这一项检查的是 |z| 很大的情况。")
     for dtype in (np.float64, np.float32):
         z, y = EXTREME_Z.astype(dtype).reshape(-1, 1), EXTREME_Y.astype(dtype).reshape(-1, 1)
         (loss, dz, runtime), (ref, ref_dz) = _watched(answer, z, y), losses.bce_with_logits(z, y)
@@ -252,28 +240,19 @@ def _extremes(answer):
         if dz.shape != ref_dz.shape:
             raise Failure(f"{name}：dlogits 的形状是 {shape_str(dz.shape)}，应为 {shape_str(ref_dz.shape)}", "dlogits 与 logits 形状相同。")
         if not np.isfinite(loss):
-            where = _by_sign(answer, z, y, lambda l, d, w: not np.isfinite(l), "溢出",
-                             "sigmoid(z) 下溢为 0，log(sigmoid(z)) = log(0) = -inf",
-                             "sigmoid(z) 舍入为 1，log(1 - sigmoid(z)) = log(0) = -inf")
-            raise Failure(f"{name}：loss = {loss}（精确值 {ref:.6g}）", f"{where}。" + _loss_fix(where) if where else
-                          "|z| 很大时 loss 溢出了（0 · inf = NaN，log(0) = -inf）。" + _loss_fix(""))
+            where = _by_sign(answer, z, y, lambda l, d, w: not np.isfinite(l), "溢出", "sigmoid(z) 下溢为 0，log(sigmoid(z)) = log(0) = -inf", "sigmoid(z) 舍入为 1，log(1 - sigmoid(z)) = log(0) = -inf")
+            raise Failure(f"{name}：loss = {loss}（精确值 {ref:.6g}）", f"{where}。" + _loss_fix(where) if where else "|z| 很大时 loss 溢出了（0 · inf = NaN，log(0) = -inf）。" + _loss_fix(""))
         if not np.all(np.isfinite(dz)):
-            where = _by_sign(answer, z, y, lambda l, d, w: not np.all(np.isfinite(d)), "得到 NaN/inf",
-                             "exp(-z) 上溢为 inf", "exp(z) 上溢为 inf，inf / inf = NaN")
-            raise Failure(f"{name}：dlogits 在 {_z_text(z.ravel()[~np.isfinite(dz.ravel())])} 处为 NaN/inf",
-                          (f"{where}。" if where else "") + "|z| 很大时 dlogits 也必须是有限值：用稳定的写法计算 "
-                          f"sigmoid（{STABLE_SIGMOID}），dlogits = (sigmoid(z) - y) / N。")
+            where = _by_sign(answer, z, y, lambda l, d, w: not np.all(np.isfinite(d)), "得到 NaN/inf", "exp(-z) 上溢为 inf", "exp(z) 上溢为 inf，inf / inf = NaN")
+            raise Failure(f"{name}：dlogits 在 {_z_text(z.ravel()[~np.isfinite(dz.ravel())])} 处为 NaN/inf", (f"{where}。" if where else "") + f"|z| 很大时 dlogits 也必须是有限值：用稳定的写法计算 sigmoid（{STABLE_SIGMOID}），dlogits = (sigmoid(z) - y) / N。")
         if abs(loss - ref) > rtol * abs(ref):
             exact = [losses.bce_with_logits(zi.reshape(1, 1), yi.reshape(1, 1))[0] for zi, yi in zip(z, y)]
             off = [zi for zi, yi, e in zip(z.ravel(), y.ravel(), exact)
                    if not abs(_watched(answer, zi.reshape(1, 1), yi.reshape(1, 1))[0] - e) <= max(rtol * abs(e), 1e-6)]
-            raise Failure(f"{name}：loss {loss:.6g}，精确值 {ref:.6g}" + (f"（偏差在 {_z_text(off)}）" if off else ""),
-                          CLIPPED if loss < ref else f"|z| 很大时不精确：用 logits 形式 {LOGITS_FORM}。")
+            raise Failure(f"{name}：loss {loss:.6g}，精确值 {ref:.6g}" + (f"（偏差在 {_z_text(off)}）" if off else ""), CLIPPED if loss < ref else f"|z| 很大时不精确：用 logits 形式 {LOGITS_FORM}。")
         if not np.allclose(dz, ref_dz, rtol=1e-5, atol=atol):
             off = z.ravel()[~np.isclose(dz.ravel(), ref_dz.ravel(), rtol=1e-5, atol=atol)]
-            raise Failure(f"{name}：dlogits 在 {_z_text(off)} 处与 (sigmoid(z) - y) / N 不同",
-                          "z = ±1e4 时 sigmoid 恰好是 0 或 1，所以 dlogits = (sigmoid(z) - y) / N 是 0 或 ±1/N："
-                          f"用稳定的分段写法计算 sigmoid（{STABLE_SIGMOID}）。")
+            raise Failure(f"{name}：dlogits 在 {_z_text(off)} 处与 (sigmoid(z) - y) / N 不同", f"z = ±1e4 时 sigmoid 恰好是 0 或 1，所以 dlogits = (sigmoid(z) - y) / N 是 0 或 ±1/N：用稳定的分段写法计算 sigmoid（{STABLE_SIGMOID}）。")
         if runtime:
             where = _by_sign(answer, z, y, lambda l, d, w: bool(w), "有 RuntimeWarning", "", "")
             raise Failure(f"{name}：计算中出现了 RuntimeWarning（{_operation(runtime[0])}）", f"{where}。" * bool(where) + WARNED)

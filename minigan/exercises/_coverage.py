@@ -117,9 +117,7 @@ def cases(seed):
 def _strategy():
     from hypothesis import strategies as st
 
-    return st.tuples(st.sampled_from(["环", "网格"]), st.integers(3, 12), st.sampled_from([0.01, 0.02, 0.05]),
-                     st.integers(0, 4), st.integers(0, 10), st.sampled_from(["float64", "float32"]),
-                     st.integers(0, 2**16))
+    return st.tuples(st.sampled_from(["环", "网格"]), st.integers(3, 12), st.sampled_from([0.01, 0.02, 0.05]), st.integers(0, 4), st.integers(0, 10), st.sampled_from(["float64", "float32"]), st.integers(0, 2**16))
 
 
 def _example(drawn):

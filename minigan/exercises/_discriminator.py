@@ -84,8 +84,7 @@ def call(fn, D, xr, xf):
         warnings.simplefilter("always")
         out = call_learner("你的函数", fn, D, xr, xf)
     if not (isinstance(out, (tuple, list)) and len(out) == 2):
-        raise Failure(f"返回的是 {type(out).__name__}，不是 (loss, grads) 二元组",
-                      "返回两样东西：损失（一个数）和 D 的参数梯度字典（键与 D.params() 相同）。")
+        raise Failure(f"返回的是 {type(out).__name__}，不是 (loss, grads) 二元组", "返回两样东西：损失（一个数）和 D 的参数梯度字典（键与 D.params() 相同）。")
     loss, grads = out
     if isinstance(loss, dict) and not isinstance(grads, dict):
         raise Failure("返回值的顺序反了", "先返回损失，再返回梯度字典：return loss, grads。")

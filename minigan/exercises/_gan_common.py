@@ -26,11 +26,7 @@ STABLE = "e = exp(-|l|)：l >= 0 时 sigmoid(l) = 1/(1+e)，l < 0 时 = e/(1+e)"
 PRECISION = "只在 float32 的精度上正确（约 7 位有效数字）：float64 的网络在计算中被转成了 float32（例如 logits.astype(np.float32)、np.float32(...) 或 dtype=np.float32 新建的数组），或者公式里加了一个很小的 eps。不要写死 dtype：沿用输入的 dtype。"
 MEAN_COPIED = "每一行的 dlogits 都一样：你把逐样本梯度的平均值复制到了每一行（例如 np.full_like(logits, np.mean(...))）。每个样本都有它自己的 dL/dlogit_i = {f}（用第 i 个 logit 计算）；批平均是在损失里取的，体现为其中的 1/N，而不是再对逐样本的梯度取平均。"
 #: the hint for each argument an answer must leave unchanged, by name
-MUTATED = {"G": "你的函数改动了生成器的参数：只返回梯度，更新参数是优化器的事。",
-           "D": "你的函数改动了判别器的参数：它只应计算梯度（和损失），不更新参数——更新参数是优化器的事（opt.step(grads)），训练生成器的那一步里 D 根本不更新。",
-           "z": "你的函数原地修改了 z：保持这批噪声不变。",
-           "x_real": "你的函数原地修改了输入的批：保持 x_real、x_fake 不变。",
-           "x_fake": "你的函数原地修改了输入的批：保持 x_real、x_fake 不变。"}
+MUTATED = {"G": "你的函数改动了生成器的参数：只返回梯度，更新参数是优化器的事。", "D": "你的函数改动了判别器的参数：它只应计算梯度（和损失），不更新参数——更新参数是优化器的事（opt.step(grads)），训练生成器的那一步里 D 根本不更新。", "z": "你的函数原地修改了 z：保持这批噪声不变。", "x_real": "你的函数原地修改了输入的批：保持 x_real、x_fake 不变。", "x_fake": "你的函数原地修改了输入的批：保持 x_real、x_fake 不变。"}
 UPCAST_GAN = UPCAST.format(culprits="np.float64(1 / N) 这样的系数、np.ones(logits.shape) 这类默认 float64 的数组、np.prod(logits.shape) 或 np.int64(len(x)) 这样的 np.int64 批大小")
 SATURATED = (100.0, 2000.0)  # |logits| spread over this range in the saturated regime
 CHAIN = "整条链：fake, g_cache = G.forward(z)；logits, d_cache = D.forward(fake)；dlogits = {f}；d_fake, _ = D.backward(dlogits, d_cache)；_, grads = G.backward(d_fake, g_cache)。"
@@ -79,8 +75,7 @@ def saturated_cases(seed, make, inputs) -> list:
             D, x = inputs(*args)
             spread(D, x, *((-hi, -lo) if sign < 0 else (lo, hi)))
             logits = D(x)
-            out.append(Case(f"{np.dtype(dtype).name}，D 很有把握地{'判为假' if sign < 0 else '判为真'}"
-                            f"（logits 从 {float(logits.min()):.4g} 到 {float(logits.max()):.4g}）", args))
+            out.append(Case(f"{np.dtype(dtype).name}，D 很有把握地{'判为假' if sign < 0 else '判为真'}（logits 从 {float(logits.min()):.4g} 到 {float(logits.max()):.4g}）", args))
     return out
 
 
@@ -121,22 +116,18 @@ def check_grads_dict(grads, model, who: str, other=None) -> dict:
     :class:`Failure`; ``who`` ("G", "D") names the network, ``other`` (D) the one whose gradients it must not be."""
     params = model.params()
     if isinstance(grads, tuple) and any(isinstance(g, dict) for g in grads):
-        raise Failure(f"返回了含 {len(grads)} 个元素的元组",
-                      f"只返回 {who} 的梯度字典（键与 {who}.params() 相同），不要再附带别的值。")
+        raise Failure(f"返回了含 {len(grads)} 个元素的元组", f"只返回 {who} 的梯度字典（键与 {who}.params() 相同），不要再附带别的值。")
     if not isinstance(grads, dict):
-        raise Failure(f"返回的是 {type(grads).__name__}，不是字典",
-                      f"返回一个字典，键与 {who}.params() 相同（{{'0.W': ..., '0.b': ..., ...}}），即 {who}.backward 返回的那种。")
+        raise Failure(f"返回的是 {type(grads).__name__}，不是字典", f"返回一个字典，键与 {who}.params() 相同（{{'0.W': ..., '0.b': ..., ...}}），即 {who}.backward 返回的那种。")
     o = other.params() if other is not None else {}
     if o and grads and all(k in o and np.shape(v) == o[k].shape for k, v in grads.items()) and \
             any(k not in o or params[k].shape != o[k].shape for k in params):
         raise Failure("返回的梯度形状与 D 的参数相同", "这是判别器的参数梯度，练习要的是 G 的：把 D.backward 返回的 dx（对 D 的输入、即生成样本的梯度）再交给 G.backward。")
     if set(grads) != set(params):
-        raise Failure(f"键 {sorted(map(str, grads))} 与 {who}.params() 的键 {sorted(params)} 不同",
-                      f"{who} 的每个参数都要有一个梯度，键与 {who}.params() 相同。")
+        raise Failure(f"键 {sorted(map(str, grads))} 与 {who}.params() 的键 {sorted(params)} 不同", f"{who} 的每个参数都要有一个梯度，键与 {who}.params() 相同。")
     for k, v in grads.items():
         if not isinstance(v, np.ndarray) or v.shape != params[k].shape:
-            raise Failure(f"grads[{k!r}] 的形状是 {shape_str(np.shape(v))}，参数 {k!r} 的形状是 "
-                          f"{shape_str(params[k].shape)}", "每个梯度的形状都与它对应的参数相同。")
+            raise Failure(f"grads[{k!r}] 的形状是 {shape_str(np.shape(v))}，参数 {k!r} 的形状是 {shape_str(params[k].shape)}", "每个梯度的形状都与它对应的参数相同。")
         if params[k].dtype == np.float64 and v.dtype.kind == "f" and v.dtype.itemsize < 8:
             raise Failure(f"float64 的网络得到了 {v.dtype} 的 grads[{k!r}]", DOWNCAST)
     return {k: grads[k] for k in params}

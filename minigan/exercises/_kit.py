@@ -131,7 +131,7 @@ class ExerciseResult:
                 f"<td style='text-align:left'>{html.escape(detail)}{hint}</td></tr>"
             )
         head = f"<b>check({html.escape(repr(self.exercise))})</b>：{html.escape(self.description)}"
-        return (f"<div>{head}<table>{''.join(cells)}</table><b>{html.escape(self.verdict())}</b></div>")
+        return f"<div>{head}<table>{''.join(cells)}</table><b>{html.escape(self.verdict())}</b></div>"
 
 
 def _display_width(text: str) -> int:
@@ -219,8 +219,7 @@ def _group_members(exc: BaseException) -> list:
 def _generic_hint(exc: BaseException) -> str:
     text = str(exc)
     if isinstance(exc, TypeError) and ("unpack" in text or "not iterable" in text):
-        return ("某个函数返回的值的个数不对：forward 返回 (y, cache)，backward 返回 (dx, grads)，"
-                "损失函数返回 (loss, dlogits)。")
+        return "某个函数返回的值的个数不对：forward 返回 (y, cache)，backward 返回 (dx, grads)，损失函数返回 (loss, dlogits)。"
     if isinstance(exc, FloatingPointError):
         return "浮点溢出或无效运算：见极端输入那一项检查。"
     return "你的代码抛出了这个异常；上面的异常信息指出了该看哪里。"
@@ -285,8 +284,7 @@ def as_float_array(value, what: str) -> np.ndarray:
     if value is None:
         raise Failure(f"{what} 是 None", f"把 {what} 作为 NumPy 数组返回；现在它缺失了（None）。")
     if not isinstance(value, np.ndarray):
-        raise Failure(f"{what} 是 {type(value).__name__}，不是 NumPy 数组",
-                      f"把 {what} 作为 NumPy 数组返回（现在是 {type(value).__name__}）。")
+        raise Failure(f"{what} 是 {type(value).__name__}，不是 NumPy 数组", f"把 {what} 作为 NumPy 数组返回（现在是 {type(value).__name__}）。")
     if value.dtype.kind != "f":
         raise Failure(f"{what} 的 dtype 是 {value.dtype}", f"{what} 必须是浮点数组。")
     return value
@@ -317,8 +315,7 @@ def numeric_gradient(f: Callable[[], np.ndarray | float], array: np.ndarray, df:
     return grad.reshape(array.shape), noise.reshape(array.shape)
 
 
-FORWARD_FIRST = ("对于本应实现的前向，{what} 是对的；但你的前向算的是别的东西，所以对它做有限差分得到的结果不同："
-                 "先修正前向（见它那一项检查）。")
+FORWARD_FIRST = "对于本应实现的前向，{what} 是对的；但你的前向算的是别的东西，所以对它做有限差分得到的结果不同：先修正前向（见它那一项检查）。"
 
 
 def gradient_verdict(what: str, analytic, numeric: np.ndarray, noise: np.ndarray, reference, *, n=None) -> float:
@@ -327,16 +324,14 @@ def gradient_verdict(what: str, analytic, numeric: np.ndarray, noise: np.ndarray
     a constant factor (:func:`factor_hint`), or re-derive."""
     analytic = as_float_array(analytic, what)
     if analytic.shape != numeric.shape:
-        raise Failure(f"{what} 的形状是 {shape_str(analytic.shape)}，应为 {shape_str(numeric.shape)}",
-                      f"梯度 {what} 的形状必须与求导对象的形状相同，即 {shape_str(numeric.shape)}。")
+        raise Failure(f"{what} 的形状是 {shape_str(analytic.shape)}，应为 {shape_str(numeric.shape)}", f"梯度 {what} 的形状必须与求导对象的形状相同，即 {shape_str(numeric.shape)}。")
     if not np.all(np.isfinite(analytic)):
         raise Failure(f"{what} 含有 NaN 或 inf", f"{what} 不是有限值：某一步运算溢出了，或者除以了零。")
     error = gradient_error(analytic, numeric, noise, TOL)
     if error < TOL:
         return error
-    raise Failure(f"与有限差分相比，最大相对误差 {error:.1e}", FORWARD_FIRST.format(what=what)
-                  if same(analytic, reference) else factor_hint(what, analytic, reference, n=n)
-                  or f"{what} 与有限差分不一致：从前向公式重新推导一遍（数值梯度就是你的前向传播所蕴含的梯度）。")
+    hint = FORWARD_FIRST.format(what=what) if same(analytic, reference) else factor_hint(what, analytic, reference, n=n)
+    raise Failure(f"与有限差分相比，最大相对误差 {error:.1e}", hint or f"{what} 与有限差分不一致：从前向公式重新推导一遍（数值梯度就是你的前向传播所蕴含的梯度）。")
 
 
 def factor_hint(what: str, got, ref, *, n: int | None = None) -> str:
@@ -345,13 +340,10 @@ def factor_hint(what: str, got, ref, *, n: int | None = None) -> str:
     a, ref = np.asarray(got, dtype=np.float64), np.asarray(ref, dtype=np.float64)
     if a.shape != ref.shape or not np.all(np.isfinite(a)):
         return ""
-    hints = {-1.0: f"符号反了：{what} 恰好是正确梯度的相反数（检查每一项的正负号）。",
-             0.0: f"{what} 全为零：没有梯度传回来（乘上 dy 了吗？返回的是正确的数组吗？）。"}
+    hints = {-1.0: f"符号反了：{what} 恰好是正确梯度的相反数（检查每一项的正负号）。", 0.0: f"{what} 全为零：没有梯度传回来（乘上 dy 了吗？返回的是正确的数组吗？）。"}
     if n is not None and n > 1:
-        hints[float(n)] = (f"漏了 1/N：{what} 是数值梯度的 N = {n} 倍。损失是批内的平均值，"
-                           "所以它的梯度要除以 N。")
-        hints[1.0 / n] = (f"多除了 1/N：{what} 是数值梯度除以 N = {n}。只有损失函数对批取平均，"
-                          "层的 backward 从不除以 N。")
+        hints[float(n)] = f"漏了 1/N：{what} 是数值梯度的 N = {n} 倍。损失是批内的平均值，所以它的梯度要除以 N。"
+        hints[1.0 / n] = f"多除了 1/N：{what} 是数值梯度除以 N = {n}。只有损失函数对批取平均，层的 backward 从不除以 N。"
     denom = float(np.sum(ref * ref))
     if denom > 0:
         c = float(np.sum(a * ref)) / denom
@@ -402,14 +394,9 @@ def run_property(strategy, prop: Callable, describe_example: Callable, explain: 
 # The declarative form: a table of mistakes and a function exercise built from a spec.
 
 #: the one hint for a float32 input that comes back float64 ({culprits}: the exercise's usual suspects)
-UPCAST = ("dtype 被提升了：输入 float32，输出却是 float64。计算中混进了一个 float64 数组或 np.float64 标量，"
-          "NumPy 就把整个结果提升为 float64。常见的原因：{culprits}；除以一个 np.int64 整数标量（例如 np.sum(mask)、"
-          "np.count_nonzero(...) 的结果）也会得到 float64。常数请用普通的 Python 数（float(n)、int(n)），"
-          "新建数组时沿用输入的 dtype（np.ones_like(x)、.astype(x.dtype)）。")
+UPCAST = "dtype 被提升了：输入 float32，输出却是 float64。计算中混进了一个 float64 数组或 np.float64 标量，NumPy 就把整个结果提升为 float64。常见的原因：{culprits}；除以一个 np.int64 整数标量（例如 np.sum(mask)、np.count_nonzero(...) 的结果）也会得到 float64。常数请用普通的 Python 数（float(n)、int(n)），新建数组时沿用输入的 dtype（np.ones_like(x)、.astype(x.dtype)）。"
 #: the one hint for a float64 input that comes back float32
-DOWNCAST = ("dtype 被降低了：输入 float64，输出却是 float32。代码里把数组转成了 float32"
-            "（例如 .astype(np.float32)、np.float32(...) 或 dtype=np.float32），float64 的精度就丢了，"
-            "梯度检验也会因此不准。不要写死 dtype：输出沿用输入的 dtype（x.dtype、np.ones_like(x)）。")
+DOWNCAST = "dtype 被降低了：输入 float64，输出却是 float32。代码里把数组转成了 float32（例如 .astype(np.float32)、np.float32(...) 或 dtype=np.float32），float64 的精度就丢了，梯度检验也会因此不准。不要写死 dtype：输出沿用输入的 dtype（x.dtype、np.ones_like(x)）。"
 
 
 @dataclass(frozen=True)
@@ -546,8 +533,7 @@ class FunctionExercise:
 
         def form():
             if not callable(answer):
-                raise Failure(f"答案是 {type(answer).__name__}，不是函数",
-                              f"传入函数本身：check({self.name!r}, {self.usage or 'my_' + self.name})。")
+                raise Failure(f"答案是 {type(answer).__name__}，不是函数", f"传入函数本身：check({self.name!r}, {self.usage or 'my_' + self.name})。")
             output(cases[0])
             return self.form
 
@@ -622,8 +608,7 @@ class FunctionExercise:
                 worst = max(worst, error)
                 continue
             if self.equal(part, got, ref, case.dtype):
-                raise Failure(f"{case.label}：与有限差分相比，最大相对误差 {error:.1e}",
-                              FORWARD_FIRST.format(what=part.name))
+                raise Failure(f"{case.label}：与有限差分相比，最大相对误差 {error:.1e}", FORWARD_FIRST.format(what=part.name))
             raise self.failure(part, got_out, case)
         if part.numeric is not None:
             return f"{len(cases)} 组输入，与有限差分相比最大相对误差 {worst:.1e}"
@@ -672,11 +657,9 @@ class FunctionExercise:
             got_out = self.output(answer, case)
             for part in self.parts:
                 if not self.equal(part, part.get(got_out), part.get(self.expected(case)), case.dtype):
-                    raise Failure(f"{part.name} 与参考答案不同", self.explain_difference(
-                        part, got_out, case, f"见上面 {part.name} 那一项检查。"))
+                    raise Failure(f"{part.name} 与参考答案不同", self.explain_difference(part, got_out, case, f"见上面 {part.name} 那一项检查。"))
 
-        return run_property(self.strategy(), prop, lambda drawn: self.example(drawn).label, self.explain,
-                            max_examples=max_examples, what="与参考答案一致")
+        return run_property(self.strategy(), prop, lambda drawn: self.example(drawn).label, self.explain, max_examples=max_examples, what="与参考答案一致")
 
 
 def snapshot_state(obj):

@@ -124,9 +124,7 @@ def _call(layer, what, *args):
     if what == "params" and not isinstance(out, dict):
         raise Failure(f"params() 返回的是 {type(out).__name__}", "params() 必须返回字典 {名字: 数组}（没有参数的层返回 {}）。")
     if what != "params" and not (isinstance(out, (tuple, list)) and len(out) == 2):
-        raise Failure(f"{what} 返回的是 {type(out).__name__}，不是一对 " + ("(y, cache)" if what == "forward" else "(dx, grads)"),
-                      "forward 必须返回两样东西：输出 y 和留给 backward 的 cache（return y, cache）。" if what == "forward" else
-                      "backward 必须返回两样东西：dx 和参数梯度的字典（return dx, grads；没有参数的层 grads 是 {}）。")
+        raise Failure(f"{what} 返回的是 {type(out).__name__}，不是一对 " + ("(y, cache)" if what == "forward" else "(dx, grads)"), "forward 必须返回两样东西：输出 y 和留给 backward 的 cache（return y, cache）。" if what == "forward" else "backward 必须返回两样东西：dx 和参数梯度的字典（return dx, grads；没有参数的层 grads 是 {}）。")
     if what == "forward" and not isinstance(out[0], np.ndarray):
         raise Failure(f"forward 返回的 y 是 {type(out[0]).__name__}", "forward 必须把 y 作为 NumPy 数组返回。")
     return out
@@ -167,8 +165,7 @@ class LayerExercise:
         for name, want in ref.items():
             have = np.shape(getattr(layer, name, None))
             if have != want.shape:
-                raise Failure(f"{answer.__name__}{args}.{name} 的形状是 {shape_str(have)}，应为 {shape_str(want.shape)}",
-                              W_OUT_IN if have == want.shape[::-1] else f"把参数存为 self.{name}，形状 {shape_str(want.shape)}。")
+                raise Failure(f"{answer.__name__}{args}.{name} 的形状是 {shape_str(have)}，应为 {shape_str(want.shape)}", W_OUT_IN if have == want.shape[::-1] else f"把参数存为 self.{name}，形状 {shape_str(want.shape)}。")
             setattr(layer, name, (rng.standard_normal(want.shape) * 0.7).astype(dtype))
         params = _call(layer, "params")
         if params.keys() != ref.keys() or any(p is not getattr(layer, k) for k, p in params.items()):
@@ -239,8 +236,7 @@ class LayerExercise:
 
     def constructor(self, answer, cases):
         if not (isinstance(answer, type) and all(callable(getattr(answer, n, None)) for n in ("forward", "backward"))):
-            raise Failure(f"答案是 {answer!r:.50}，不是带 forward 与 backward 方法的类", f"要传入类本身，例如 check({self.name!r}, MyLayer)，而不是实例 MyLayer(...)。"
-                          if hasattr(answer, "forward") and not isinstance(answer, type) else "答案是一个类，带有 forward(x) -> (y, cache) 和 backward(dy, cache) -> (dx, grads)（模块协议）。")
+            raise Failure(f"答案是 {answer!r:.50}，不是带 forward 与 backward 方法的类", f"要传入类本身，例如 check({self.name!r}, MyLayer)，而不是实例 MyLayer(...)。" if hasattr(answer, "forward") and not isinstance(answer, type) else "答案是一个类，带有 forward(x) -> (y, cache) 和 backward(dy, cache) -> (dx, grads)（模块协议）。")
         params = [_call(self.layer(answer, case, F64), "params") for case in cases][0]
         return f"构造了 {answer.__name__}" + "".join(f"，{k} {shape_str(v.shape)}" for k, v in params.items())
 
@@ -257,10 +253,8 @@ class LayerExercise:
                     self.require_dtype(name, mine, dtype)
                     if kit.tree_equal(mine, want, kit.tolerance(dtype)):
                         continue
-                shown = (f"最大绝对误差 {np.max(np.abs(mine - want)):.2e}" if np.shape(mine) == want.shape else
-                         f"形状是 {shape_str(np.shape(mine))}，应为 {shape_str(want.shape)}")
-                raise Failure("：".join(filter(None, (case.label, f"{name} 的{shown}"))), self.match(
-                    got, case, part, x, dy, dtype) or (self.forward_hint if part == "y" else f"见上面 {name} 的梯度检验。"))
+                shown = (f"最大绝对误差 {np.max(np.abs(mine - want)):.2e}" if np.shape(mine) == want.shape else f"形状是 {shape_str(np.shape(mine))}，应为 {shape_str(want.shape)}")
+                raise Failure("：".join(filter(None, (case.label, f"{name} 的{shown}"))), self.match(got, case, part, x, dy, dtype) or (self.forward_hint if part == "y" else f"见上面 {name} 的梯度检验。"))
         return f"{len(cases)} 个用例（{'、'.join(d.name for d in dtypes)}）：dtype 与数值都与 minigan 的参考实现一致"
 
     def gradient(self, answer, cases, part):
@@ -322,8 +316,7 @@ class LayerExercise:
                 with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn", under="ignore"):
                     warnings.simplefilter("always")
                     y, dx, _ = self.trip(answer, case, x.astype(dtype), dy.astype(dtype), dtype)
-                bad = [f"x = {x.ravel().tolist()} 时{text}" for text, ok in (("出现 NaN/inf", kit.finite((y, dx))), *(
-                    (f"出现 RuntimeWarning（{w.message}）", False) for w in caught[:1])) if not ok]
+                bad = [f"x = {x.ravel().tolist()} 时{text}" for text, ok in (("出现 NaN/inf", kit.finite((y, dx))), *((f"出现 RuntimeWarning（{w.message}）", False) for w in caught[:1])) if not ok]
                 broken, what = broken + [i] * bool(bad), what + bad
                 ref_y, ref_dx, _ = self.trip(self.reference, case, x, dy)
                 lo, hi = (np.where(x == 0, f(self.zero_slopes(case)), ref_dx / dy) if at_zero else ref_dx / dy
@@ -333,9 +326,7 @@ class LayerExercise:
                 if not bad and not np.allclose(y[mask], ref_y[mask], rtol=1e-6, atol=atol):
                     raise Failure(f"{dtype.name}：x = {x[mask].tolist()} 处 y = {y[mask].tolist()}，应为 {ref_y[mask].tolist()}", "结果有限，但不精确：" + self.forward_hint)
                 if not bad and np.any(off):
-                    raise Failure(f"{dtype.name}：x = {x[off].tolist()} 处 dx/dy = {slope[off].tolist()}，应为 {lo[off].tolist()}"
-                                  + (f" 到 {hi[off].tolist()} 之间（含两端）" if np.any(lo[off] != hi[off]) else ""),
-                                  self.zero_slope_hint if at_zero else EXTREME_DX)
+                    raise Failure(f"{dtype.name}：x = {x[off].tolist()} 处 dx/dy = {slope[off].tolist()}，应为 {lo[off].tolist()}" + (f" 到 {hi[off].tolist()} 之间（含两端）" if np.any(lo[off] != hi[off]) else ""), self.zero_slope_hint if at_zero else EXTREME_DX)
             if broken:
                 raise Failure(f"{dtype.name}：" + "；".join(what), self.zero_hint if at_zero else
                               self.extreme_hint("-+"[broken[0]] if len(broken) == 1 else "±"))
@@ -357,8 +348,7 @@ class LayerExercise:
 
         strategy = st.tuples(*[st.integers(1, 6)] * 3, st.sampled_from(["float32", "float64"]),
                              st.sampled_from((0.01, 1.0, 10.0)), st.floats(0.0, 1.0), st.integers(0, 2**16))
-        return kit.run_property(strategy, prop, lambda drawn: make(drawn)[0].label, self.explain,
-                                max_examples=max_examples, what="形状、dtype 保持、数值一致、输入不变、可重入")
+        return kit.run_property(strategy, prop, lambda drawn: make(drawn)[0].label, self.explain, max_examples=max_examples, what="形状、dtype 保持、数值一致、输入不变、可重入")
 
 
 # --------------------------------------------------------------------------------------
@@ -432,9 +422,7 @@ TANH = LayerExercise("tanh", "Tanh：y = tanh(x)，前向与反向", TanhLayer, 
     extreme_hint=lambda side: f"在 x = {side}1e4 处溢出：" + TANH_EXP)
 
 STABLE = "改用分段稳定的写法：令 e = exp(-|x|)，x >= 0 时 sigmoid = 1 / (1 + e)，x < 0 时为 e / (1 + e)，这样 exp 永远不会碰到很大的正数。"
-OVERFLOW = {"-": "在 x = -1e4 处溢出：朴素写法 1 / (1 + np.exp(-x)) 在那里算 exp(1e4) = inf（产生 RuntimeWarning）。" + STABLE,
-            "+": "在 x = +1e4 处溢出：exp(x) / (1 + exp(x)) 这类写法在 x 很大时算 exp(1e4) = inf，得到 inf / inf = NaN（或 RuntimeWarning）。" + STABLE,
-            "±": "在 x = ±1e4 两侧都溢出：常见原因是 np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x)))——np.where 会在所有位置把两个分支都算一遍，所以仍然会溢出；或者 exp 的参数在两侧都可能很大。" + STABLE}
+OVERFLOW = {"-": "在 x = -1e4 处溢出：朴素写法 1 / (1 + np.exp(-x)) 在那里算 exp(1e4) = inf（产生 RuntimeWarning）。" + STABLE, "+": "在 x = +1e4 处溢出：exp(x) / (1 + exp(x)) 这类写法在 x 很大时算 exp(1e4) = inf，得到 inf / inf = NaN（或 RuntimeWarning）。" + STABLE, "±": "在 x = ±1e4 两侧都溢出：常见原因是 np.where(x >= 0, 1 / (1 + np.exp(-x)), np.exp(x) / (1 + np.exp(x)))——np.where 会在所有位置把两个分支都算一遍，所以仍然会溢出；或者 exp 的参数在两侧都可能很大。" + STABLE}
 SIGMOID = LayerExercise("sigmoid", "Sigmoid：y = 1 / (1 + exp(-x))，数值稳定的前向与反向", SigmoidLayer, [((4, 3), {}, 2.0), ((3, 5), {}, 1.0), ((1, 4), {}, 3.0)], [
     Mistake("exponent_sign", "指数的符号反了：sigmoid(x) = 1 / (1 + exp(-x))，不是 exp(+x)。", wrong_layer(SigmoidLayer, lambda s, x: stable_sigmoid(-x))),
     Mistake("tanh", "这是 tanh(x)，不是 sigmoid 1 / (1 + exp(-x))。", wrong_layer(SigmoidLayer, lambda s, x: np.tanh(x))),

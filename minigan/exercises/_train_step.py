@@ -168,24 +168,21 @@ def _case(rng, label, z_dim, g_hidden, x_dim, d_hidden, n, k, real_label, opt, c
     z_ds, z_gs = (rng.standard_normal((calls, *m, n, z_dim)).astype(dtype) for m in ((k,), ()))
     name, make = {"sgd": ("SGD(momentum=0.5)", lambda p: SGD(p, lr=0.05, momentum=0.5)),
                   "sgd-small": ("SGD", lambda p: SGD(p, lr=1e-4)), "adam": ("Adam", lambda p: Adam(p, lr=1e-2))}[opt]
-    text = (f"{label}：G {arrow((z_dim, *g_hidden, x_dim))}，D {arrow((x_dim, *d_hidden, 1))}，N = {n}，k = {k}，"
-            f"real_label = {real_label:g}，{name}，{np.dtype(dtype).name}，连续 {calls} 步")
+    text = f"{label}：G {arrow((z_dim, *g_hidden, x_dim))}，D {arrow((x_dim, *d_hidden, 1))}，N = {n}，k = {k}，real_label = {real_label:g}，{name}，{np.dtype(dtype).name}，连续 {calls} 步"
     return _kit.Case(text, (G, D, make(G.params()), make(D.params()), xs, z_ds, z_gs, (real_label,) * calls))
 
 
 def cases(seed):
     """k = 1, then k = 2 (where a forgotten loop over z_d shows) with label smoothing; two calls each."""
     rng = np.random.default_rng(seed)
-    return [_case(rng, "用例 A", 3, (5,), 2, (6, 4), n=6, k=1, real_label=1.0, opt="sgd", calls=2),
-            _case(rng, "用例 B", 2, (4, 3), 3, (5,), n=5, k=2, real_label=0.9, opt="adam", calls=2)]
+    return [_case(rng, "用例 A", 3, (5,), 2, (6, 4), n=6, k=1, real_label=1.0, opt="sgd", calls=2), _case(rng, "用例 B", 2, (4, 3), 3, (5,), n=5, k=2, real_label=0.9, opt="adam", calls=2)]
 
 
 def float32_case(seed, saturated=False) -> _kit.Case:
     """Ordinary logits, or D's last layer scaled so that its logits (of order 500) on both batches pass ±100."""
     rng = np.random.default_rng(seed + 303)
     for _ in range(50):
-        case = _case(rng, "饱和的 D" if saturated else "float32", 3, (5,), 2, (6, 5), 8, 1, 1.0,
-                     "sgd-small" if saturated else "sgd", 1, np.float32)
+        case = _case(rng, "饱和的 D" if saturated else "float32", 3, (5,), 2, (6, 5), 8, 1, 1.0, "sgd-small" if saturated else "sgd", 1, np.float32)
         G, D, _, _, xs, z_ds, _, _ = case.args
         batches = (xs[0], G(z_ds[0, 0]))
         if saturated:
@@ -247,8 +244,7 @@ def _strategy():
 
 def _example(drawn) -> _kit.Case:
     *shape, real_label, opt, dtype, seed = drawn  # float32 with SGD: Adam's first step, sign(g), could flip on rounding
-    return _case(np.random.default_rng(seed), "随机", *shape, real_label, "sgd" if dtype == "float32" else opt, 1,
-                 np.dtype(dtype))
+    return _case(np.random.default_rng(seed), "随机", *shape, real_label, "sgd" if dtype == "float32" else opt, 1, np.dtype(dtype))
 
 
 class StepExercise(_kit.FunctionExercise):
