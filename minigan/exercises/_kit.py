@@ -39,8 +39,7 @@ TODO_HINT = "这一步还没有实现。把每个 # TODO 下面的 `raise NotImp
 
 @dataclass
 class Row:
-    """One graded check: its name, status (pass / FAIL / skip), what was measured, and
-    (on failure) a hint naming the likely mistake."""
+    """One graded check: its name, status (pass / FAIL / skip), what was measured, a hint on failure."""
 
     name: str
     status: str
@@ -144,17 +143,14 @@ class Failure(Exception):
 
     def __init__(self, detail: str, hint: str = ""):
         super().__init__(detail)
-        self.detail = detail
-        self.hint = hint
+        self.detail, self.hint = detail, hint
 
 
 def describe(exc: BaseException) -> str:
-    """``"ValueError: message"`` on one line, shortened (``"forward raised ..."`` for the
-    learner's own code)."""
+    """``"ValueError: message"`` on one line, shortened (``"forward 抛出了 ..."`` for the learner's code)."""
     if isinstance(exc, _LearnerError):
         return f"{exc.what} 抛出了 {describe(exc.original)}"
-    text = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
-    text = " ".join(text.split())
+    text = " ".join(f"{type(exc).__name__}: {exc}".strip().rstrip(":").split())
     return text if len(text) <= 300 else text[:297] + "..."
 
 
@@ -170,10 +166,9 @@ class Session:
     def run(self, name: str, check: Callable[[], str]) -> bool:
         """Run one check; record pass / FAIL / skip; return True if it passed."""
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
                 warnings.simplefilter("ignore")
-                with np.errstate(all="ignore"):
-                    detail = check()
+                detail = check()
         except Failure as f:
             self.result.add(name, FAIL, f.detail, f.hint)
             return False
@@ -211,9 +206,7 @@ def _is_todo(exc: BaseException) -> bool:
 def _group_members(exc: BaseException) -> list:
     """The members of an exception group (Python 3.11+ or the ``exceptiongroup`` backport)."""
     members = getattr(exc, "exceptions", None)
-    if isinstance(members, (list, tuple)) and all(isinstance(e, BaseException) for e in members):
-        return list(members)
-    return []
+    return list(members) if isinstance(members, (list, tuple)) and all(isinstance(e, BaseException) for e in members) else []
 
 
 def _generic_hint(exc: BaseException) -> str:
@@ -240,8 +233,7 @@ def call_learner(what: str, fn: Callable, *args, **kwargs):
 class _LearnerError(Exception):
     def __init__(self, what: str, exc: BaseException):
         super().__init__(f"{what} 抛出了 {describe(exc)}")
-        self.what = what
-        self.original = exc
+        self.what, self.original = what, exc
 
     def __str__(self) -> str:
         return f"在 {self.what} 中：{describe(self.original)}"
@@ -258,10 +250,8 @@ def snapshot(obj):
     """Deep copy of every ndarray inside ``obj`` (tuples, lists, dicts of arrays)."""
     if isinstance(obj, np.ndarray):
         return obj.copy()
-    if isinstance(obj, list):
-        return [snapshot(o) for o in obj]
-    if isinstance(obj, tuple):
-        return tuple(snapshot(o) for o in obj)
+    if isinstance(obj, (list, tuple)):
+        return [snapshot(o) for o in obj] if isinstance(obj, list) else tuple(snapshot(o) for o in obj)
     if isinstance(obj, dict):
         return {k: snapshot(v) for k, v in obj.items()}
     return obj
@@ -270,8 +260,7 @@ def snapshot(obj):
 def changed(before, after) -> bool:
     """True if some array in ``after`` no longer equals its copy in ``before``."""
     if isinstance(before, np.ndarray):
-        return not (isinstance(after, np.ndarray) and before.shape == after.shape
-                    and np.array_equal(before, after, equal_nan=True))
+        return not (isinstance(after, np.ndarray) and before.shape == after.shape and np.array_equal(before, after, equal_nan=True))
     if isinstance(before, (tuple, list)):
         return len(before) != len(after) or any(changed(b, a) for b, a in zip(before, after))
     if isinstance(before, dict):
