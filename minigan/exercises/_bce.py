@@ -53,9 +53,6 @@ def _loss_fix(where: str) -> str:
     return "不要对概率取对数，也不要对很大的正数取 exp：" + LOSS_FIX
 
 
-# --------------------------------------------------------------------------------------
-# The table of mistakes: each an executable wrong answer.
-
 def _elementwise(z, y):
     return np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
 
@@ -90,9 +87,6 @@ MISTAKES = [
     Mistake("clip_in_place", "原地修改了传入的 logits", lambda z, y: _wrong()(np.clip(z, -50, 50, out=z), y), check="unchanged"),
 ]
 
-
-# --------------------------------------------------------------------------------------
-# The contract: calling an answer and reading what it returns.
 
 def call(fn, z, y):
     """The answer's ``(loss, dlogits)`` as ``(float, ndarray)``, or :class:`Failure`."""
@@ -171,11 +165,6 @@ def _numeric(answer, case):
     return numeric_gradient(lambda: call(answer, z.copy(), y.copy())[0], z)
 
 
-# --------------------------------------------------------------------------------------
-# Extreme logits: the loss and dlogits must be finite, exact and quiet at |z| up to 1e4.
-# When they are not, each element is recomputed on its own to say at which z (and, from
-# NumPy's RuntimeWarnings, in which operation) it breaks.
-
 EXTREME_Z = np.array([1e4, -1e4, 1e4, -1e4, 800.0, -800.0, 100.0, -100.0, 100.0, -100.0, 30.0, -30.0, 0.0])
 EXTREME_Y = np.array([1.0, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0, 0.5])
 #: each side of the extremes, as a report names it
@@ -212,6 +201,7 @@ def _by_side(answer, z, y, bad, what: str, default_neg: str, default_pos: str) -
 
 
 def _extremes(answer):
+    """Logits up to |z| = 1e4 (float64, float32): loss and dlogits finite, exact and without RuntimeWarnings."""
     # First moderate logits: a loss wrong everywhere is not an extreme-value problem (the checks above say it).
     z, y = (EXTREME_Z / 1e4 * 3).reshape(-1, 1), EXTREME_Y.reshape(-1, 1)
     loss, dz = call(answer, z.copy(), y.copy())

@@ -43,14 +43,10 @@ def last_layer(D) -> tuple[np.ndarray, np.ndarray]:
     return params[last], params[last[:-1] + "b"]
 
 
-def saturate(D, scale: float, centre=None) -> None:
-    """Multiply D's last layer (W and b) by ``scale``, in place: logits scale with it.  With ``centre`` (a batch
-    of D's inputs), first shift the last bias so that the median logit over that batch is 0."""
-    W, b = last_layer(D)
-    if centre is not None:
-        b -= np.median(D(centre))
-    W *= scale
-    b *= scale
+def saturate(D, scale: float) -> None:
+    """Multiply D's last layer (W and b) by ``scale``, in place: logits scale with it."""
+    for p in last_layer(D):
+        p *= scale
 
 
 def spread(D, x, lo: float, hi: float) -> None:
@@ -162,9 +158,6 @@ def d_case(rng, x_dim, hidden, n_real, n_fake, dtype=np.float64, scale=1.0) -> C
     return Case(f"D {arrow((x_dim, *hidden, 1))}，x_real {shape_str(xr.shape)}，x_fake {shape_str(xf.shape)}"
                 + tail(dtype, scale), (D, xr, xf))
 
-
-# --------------------------------------------------------------------------------------
-# The generator exercises: (G, D, z) -> grads of a loss of D's logits on G(z).
 
 def make_pair(rng, z_dim, g_hidden, x_dim, d_hidden, dtype=np.float64):
     """A generator z_dim -> g_hidden -> x_dim (tanh) and a discriminator x_dim -> d_hidden -> 1."""

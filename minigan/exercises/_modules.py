@@ -106,9 +106,6 @@ def behaviours(base, culprits):
             Mistake("downcast", DOWNCAST, wrong_layer(base, lambda s, x: base.f(s, x).astype(np.float32)), "dtype")]
 
 
-# --------------------------------------------------------------------------------------
-# The generic checker.
-
 #: one configuration: a label, x's shape, the constructor's settings, the seed of x, dy and the parameters, x's scale
 LayerCase = namedtuple("LayerCase", "label shape settings seed scale")
 
@@ -350,9 +347,6 @@ class LayerExercise:
                              st.sampled_from((0.01, 1.0, 10.0)), st.floats(0.0, 1.0), st.integers(0, 2**16))
         return kit.run_property(strategy, prop, lambda drawn: make(drawn)[0].label, self.explain, max_examples=max_examples, what="形状、dtype 保持、数值一致、输入不变、可重入")
 
-
-# --------------------------------------------------------------------------------------
-# The four exercises.
 
 DENSE = LayerExercise("dense", "全连接层 y = x @ W + b：前向与反向（dx、dW、db）", DenseLayer, [
     ((n, i), {"n_in": i, "n_out": o}, 1.0) for n, i, o in ((3, 3, 3), (4, 3, 2), (1, 2, 3), (2, 4, 5))], [

@@ -19,7 +19,7 @@ from ..gan import GAN, build_discriminator, build_generator
 from ..nn.activations import sigmoid
 from ..optim import SGD, Adam
 from . import _kit
-from ._gan_common import CAPPED, PROB_NAN, arrow, saturate
+from ._gan_common import CAPPED, PROB_NAN, arrow, spread
 from ._kit import Failure, Mistake, Part, tolerance, tree_equal
 
 DESCRIPTION = "一个完整的训练步（第 3.3 节的九个步骤）：先 k 次更新 D，再更新 G；(G, D, opt_G, opt_D, x_real, z_d, z_g, real_label) -> 损失与 D 的输出"
@@ -186,8 +186,7 @@ def float32_case(seed, saturated=False) -> _kit.Case:
         G, D, _, _, xs, z_ds, _, _ = case.args
         batches = (xs[0], G(z_ds[0, 0]))
         if saturated:
-            saturate(D, 1.0, centre=np.concatenate(batches))
-            saturate(D, 500.0 / max(float(np.median(np.abs(D(np.concatenate(batches))))), 1e-3))
+            spread(D, np.concatenate(batches), -600.0, 600.0)
         r, f = (D(b).ravel() for b in batches)
         if not saturated or all(np.any(v < -100) and np.any(v > 100) for v in (r, f)):
             case.label += f"（logits：真实批 [{r.min():.3g}, {r.max():.3g}]，生成批 [{f.min():.3g}, {f.max():.3g}]）"
