@@ -53,8 +53,8 @@ EXERCISES: dict[str, str] = {name: exercise.description for name, exercise in _D
 
 
 def mistakes(name: str) -> list:
-    """The table of typical mistakes of exercise ``name``: :class:`~._kit.Mistake` s, each an
-    executable wrong answer with the hint ``check`` gives it."""
+    """The table of typical mistakes of exercise ``name``: :class:`~._kit.Mistake` s, each an executable wrong answer
+    with the hint ``check`` gives it."""
     if name not in EXERCISES:
         raise ValueError(f"mistakes: unknown exercise {name!r}; expected one of {list(EXERCISES)}")
     exercise = _DECLARED[name]
@@ -64,11 +64,10 @@ def mistakes(name: str) -> list:
 def check(name: str, answer, *, seed: int = 0, max_examples: int = 25) -> ExerciseResult:
     """Grade ``answer`` for exercise ``name`` (one of :data:`EXERCISES`).
 
-    Returns an :class:`ExerciseResult`: truthy iff every check passed; ``str()`` of it
-    (or displaying it in a notebook) is the report, with a hint under each failed check;
-    ``.hints`` lists those hints.  ``seed`` fixes the random inputs; ``max_examples``
-    is the number of cases of the hypothesis property test.  Raises ``ValueError`` only
-    for an unknown ``name``.
+    Returns an :class:`ExerciseResult`: truthy iff every check passed; ``str()`` of it (or displaying it in a
+    notebook) is the report, with a hint under each failed check; ``.hints`` lists those hints.  ``seed`` fixes the
+    random inputs; ``max_examples`` is the number of cases of the hypothesis property test.  Raises ``ValueError``
+    only for an unknown ``name``.
     """
     if name not in EXERCISES:
         raise ValueError(f"check: unknown exercise {name!r}; expected one of {list(EXERCISES)}")

@@ -1,7 +1,7 @@
 """Checker for the ``adam_step`` exercise: one bias-corrected step of :class:`minigan.optim.Adam`.
 
-``(params, grads, state, *, lr=2e-4, beta1=0.5, beta2=0.999, eps=1e-8) -> (new_params, new_state)``, dicts
-name -> floating array, ``state = {"t": int, "m": {...}, "v": {...}}`` (t = 0, zero moments at first)::
+``(params, grads, state, *, lr=2e-4, beta1=0.5, beta2=0.999, eps=1e-8) -> (new_params, new_state)``, dicts name ->
+floating array, ``state = {"t": int, "m": {...}, "v": {...}}`` (t = 0, zero moments at first)::
 
     t <- t + 1;  m <- beta1 m + (1 - beta1) g;  v <- beta2 v + (1 - beta2) g**2  (the state keeps m, v)
     p <- p - lr * (m / (1 - beta1**t)) / (sqrt(v / (1 - beta2**t)) + eps)
@@ -38,8 +38,8 @@ def _step(params, grads, state, *, lr=2e-4, beta1=0.5, beta2=0.999, eps=1e-8, sw
           bias=(True, True), t_of=lambda t: t + 1, t_kept=lambda t: t + 1, square=np.square,
           moment=lambda old, b, x: b * old + (1 - b) * x, denom=lambda v_hat, eps, c2: np.sqrt(v_hat) + eps,
           update=lambda p, step: p - step, keep=False, hats=False):
-    """One Adam step, or (with one keyword changed) a typical wrong version of it; ``swap``: beta1 and
-    beta2 exchanged in (the moments, the bias correction)."""
+    """One Adam step, or (with one keyword changed) a typical wrong version of it; ``swap``: beta1 and beta2 exchanged
+    in (the moments, the bias correction)."""
     mb, cb = ((beta2, beta1) if s else (beta1, beta2) for s in swap)
     tc = t_of(state["t"])
     c1, c2 = (1 - b**tc if on else 1.0 for b, on in zip(cb, bias))
@@ -99,8 +99,8 @@ def _arrays(value, what, like):
 
 
 def call(fn, params, grads, state, **hp):
-    """``[(new_params, new_state), ...]``, one per step of ``grads`` (a dict, or a list of dicts: each step
-    from the answer's own previous output), validated and copied; or :class:`Failure` for a wrong form."""
+    """``[(new_params, new_state), ...]``, one per step of ``grads`` (a dict, or a list of dicts: each step from the
+    answer's own previous output), validated and copied; or :class:`Failure` for a wrong form."""
     out = []
     for g in grads if isinstance(grads, list) else [grads]:
         got = call_learner("adam_step", fn, params, g, state, **hp)
@@ -123,8 +123,8 @@ def _explain(exc):
 
 
 def _case(seed, shapes, hp, steps=4, scale=(-3, 1), t0=0, dtype=np.float64):
-    """``steps`` gradients of mixed magnitudes (10**scale: eps matters for some) and both signs, from step
-    ``t0`` (zero moments at 0, else random ones)."""
+    """``steps`` gradients of mixed magnitudes (10**scale: eps matters for some) and both signs, from step ``t0`` (zero
+    moments at 0, else random ones)."""
     rng = np.random.default_rng(seed)
     params = {k: rng.standard_normal(s).astype(dtype) for k, s in shapes.items()}
     m, v = ({k: (f * (t0 > 0) * rng.standard_normal(s) ** e).astype(dtype) for k, s in shapes.items()}

@@ -1,10 +1,9 @@
 """Checker for the ``bce_with_logits`` exercise: ``(logits, targets) -> (loss, dlogits)``.
 
-``loss`` is the mean over all N = logits.size elements of ``max(z, 0) - z*y + log1p(exp(-|z|))``
-(= ``-y log sigmoid(z) - (1 - y) log(1 - sigmoid(z))``), ``dlogits = (sigmoid(z) - y) / N``
-with the logits' shape and dtype.  Declared as a :class:`~._kit.FunctionExercise`; the
-extreme logits (|z| up to 1e4, where overflow is named per side from NumPy's warnings)
-are its own check.
+``loss`` is the mean over all N = logits.size elements of ``max(z, 0) - z*y + log1p(exp(-|z|))`` (= ``-y log
+sigmoid(z) - (1 - y) log(1 - sigmoid(z))``), ``dlogits = (sigmoid(z) - y) / N`` with the logits' shape and dtype.
+Declared as a :class:`~._kit.FunctionExercise`; the extreme logits (|z| up to 1e4, where overflow is named per side
+from NumPy's warnings) are its own check.
 """
 
 from __future__ import annotations
@@ -189,8 +188,8 @@ def _watched(answer, z, y):
 
 
 def _by_side(answer, z, y, bad, what: str, default_neg: str, default_pos: str) -> str:
-    """'在 z = -1e4、-800、-100、-30 处{what}：np.exp 上溢为 inf' for each side (its elements run as a batch of their
-    own) on which ``bad(loss, dz, warnings)`` holds: the operations from its warnings, else the side's default."""
+    """'在 z = -1e4、-800、-100、-30 处{what}：np.exp 上溢为 inf' for each side (its elements run as a batch of their own) on
+    which ``bad(loss, dz, warnings)`` holds: the operations from its warnings, else the side's default."""
     parts = []
     for sign, default in ((-1, default_neg), (1, default_pos)):
         half = np.sign(z.ravel()) == sign

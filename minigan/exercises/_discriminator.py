@@ -38,8 +38,8 @@ def _naive(z):
 def _wrong(d=lambda r, f: losses.discriminator_loss(r, f)[1:], loss=lambda r, f: losses.discriminator_loss(r, f)[0],
            same_cache=False, merge=False):
     """An answer: ``d(r, f) -> (dL/dr, dL/df)`` fed back through D (the real term with the fake batch's cache if
-    ``same_cache``), loss ``loss(r, f)``, the two gradient dicts merged (``{**g_r, **g_f}``) if ``merge``.
-    With the defaults it is minigan's own (the reference)."""
+    ``same_cache``), loss ``loss(r, f)``, the two gradient dicts merged (``{**g_r, **g_f}``) if ``merge``. With the
+    defaults it is minigan's own (the reference)."""
     def answer(D, xr, xf):
         (r, cr), (f, cf) = D.forward(xr), D.forward(xf)
         dr, df = d(r, f)
@@ -78,8 +78,8 @@ MISTAKES = [
 
 
 def call(fn, D, xr, xf):
-    """The answer's ``(loss, grads)`` as ``(float, dict in D.params()' order)``, or :class:`Failure` (also for a
-    loss that is inf because np.exp overflowed with no log(0) taken: softplus written as log1p(exp(x)))."""
+    """The answer's ``(loss, grads)`` as ``(float, dict in D.params()' order)``, or :class:`Failure` (also for a loss
+    that is inf because np.exp overflowed with no log(0) taken: softplus written as log1p(exp(x)))."""
     with warnings.catch_warnings(record=True) as caught, np.errstate(over="warn", divide="warn", invalid="warn"):
         warnings.simplefilter("always")
         out = call_learner("你的函数", fn, D, xr, xf)

@@ -1,12 +1,11 @@
-"""What the GAN-level exercises share (generator_gradient, minimax_gradient, discriminator_gradient; train_step
-imports hints and :func:`saturate`).
+"""What the GAN-level exercises share (generator_gradient, minimax_gradient, discriminator_gradient; train_step imports
+hints and :func:`saturate`).
 
-Small minigan networks; a *saturated* discriminator (its last Dense layer rescaled so that its logits on a
-batch spread over -2e3..-1e2 or 1e2..2e3: D(x) is exactly 0 or 1 in float32); the contract reader of a
-gradient dict; the gradient part checked against finite differences; and the declaration of a generator
-exercise: for a loss L(l) of D's logits l = D(G(z)) (N, 1) the answer returns
-dL/dθ_G = G.backward(D.backward(dL/dl)) as a dict keyed like ``G.params()``, with the mistakes both
-generator exercises share (:func:`g_mistakes`).
+Small minigan networks; a *saturated* discriminator (its last Dense layer rescaled so that its logits on a batch
+spread over -2e3..-1e2 or 1e2..2e3: D(x) is exactly 0 or 1 in float32); the contract reader of a gradient dict; the
+gradient part checked against finite differences; and the declaration of a generator exercise: for a loss L(l) of
+D's logits l = D(G(z)) (N, 1) the answer returns dL/dθ_G = G.backward(D.backward(dL/dl)) as a dict keyed like
+``G.params()``, with the mistakes both generator exercises share (:func:`g_mistakes`).
 """
 
 from __future__ import annotations
@@ -59,10 +58,10 @@ def spread(D, x, lo: float, hi: float) -> None:
 
 
 def saturated_cases(seed, make, inputs) -> list:
-    """The saturated regime: a float64 case ``make(rng, dtype)`` as it is (so that an answer wrong everywhere is
-    named by its mistake there), then for float64 and float32 and each sign one with D rescaled (:func:`spread`)
-    so that its logits on its input batch (``inputs(*args) -> (D, x)``) run over -2e3..-1e2 (D confidently says
-    "fake") or 1e2..2e3 ("real")."""
+    """The saturated regime: a float64 case ``make(rng, dtype)`` as it is (so that an answer wrong everywhere is named
+    by its mistake there), then for float64 and float32 and each sign one with D rescaled (:func:`spread`) so that
+    its logits on its input batch (``inputs(*args) -> (D, x)``) run over -2e3..-1e2 (D confidently says "fake") or
+    1e2..2e3 ("real")."""
     rng, (lo, hi) = np.random.default_rng(seed + 1), SATURATED
     out = [Case("float64，普通大小的 logits（对照）", make(rng, np.float64).args)]
     for dtype in (np.float64, np.float32):  # float64 first: there a mistake's output matches to 1e-9
@@ -130,8 +129,8 @@ def check_grads_dict(grads, model, who: str, other=None) -> dict:
 
 
 def grads_part(who: str, get, loss, row: str, hint: str) -> Part:
-    """The gradient dict of ``who``'s parameters, checked against float64 central differences of
-    ``loss(*args)`` with respect to the parameters of the case's first argument."""
+    """The gradient dict of ``who``'s parameters, checked against float64 central differences of ``loss(*args)`` with
+    respect to the parameters of the case's first argument."""
     def numeric(answer, case):
         args, _ = case.fresh()
         pairs = [_kit.numeric_gradient(lambda: loss(*args), p) for p in args[0].params().values()]
@@ -186,8 +185,8 @@ def g_call(fn, G, D, z) -> dict:
 
 
 def g_mistakes(formula: str, dlogits, dprob, dprob_text: str) -> list:
-    """The mistakes both generator exercises share, for the loss whose dL/dlogits is ``dlogits(l)`` (``formula``
-    in words); ``dprob(l)`` is its derivative with respect to the probability D = sigmoid(l) (``dprob_text``)."""
+    """The mistakes both generator exercises share, for the loss whose dL/dlogits is ``dlogits(l)`` (``formula`` in
+    words); ``dprob(l)`` is its derivative with respect to the probability D = sigmoid(l) (``dprob_text``)."""
     def skipped_d(G, D, z):  # dlogits (N, 1) straight into G.backward: NumPy broadcasts it over G's outputs
         fake, g_cache = G.forward(z)
         return G.backward(dlogits(D(fake)), g_cache)[1]

@@ -1,11 +1,11 @@
 """The checking kit: the graded result, the safe runner, and the declarative form of an exercise.
 
-A check is a function that returns a short detail when it passes and raises :class:`Failure` (a detail
-and a hint naming the likely mistake) when it does not; :class:`Session` runs checks, so anything the
-learner's code raises becomes a failed row and ``check(...)`` never raises in a notebook.  An exercise is
-declared (:class:`FunctionExercise`; layers: :class:`~._modules.LayerExercise`): the answer contract,
-fixed inputs, the reference, regimes, and a table of :class:`Mistake` s -- executable wrong answers, each
-with its hint, matched against the learner's output on the same inputs.
+A check is a function that returns a short detail when it passes and raises :class:`Failure` (a detail and a hint
+naming the likely mistake) when it does not; :class:`Session` runs checks, so anything the learner's code raises
+becomes a failed row and ``check(...)`` never raises in a notebook.  An exercise is declared
+(:class:`FunctionExercise`; layers: :class:`~._modules.LayerExercise`): the answer contract, fixed inputs, the
+reference, regimes, and a table of :class:`Mistake` s -- executable wrong answers, each with its hint, matched
+against the learner's output on the same inputs.
 """
 
 from __future__ import annotations
@@ -55,8 +55,8 @@ class Row:
 class ExerciseResult:
     """What :func:`minigan.exercises.check` returns: truthy iff every check passed.
 
-    ``str(result)`` (or just displaying it in a notebook) is the report; ``hints`` lists
-    the hints of the failed checks; ``rows`` holds every check.
+    ``str(result)`` (or just displaying it in a notebook) is the report; ``hints`` lists the hints of the failed
+    checks; ``rows`` holds every check.
     """
 
     exercise: str
@@ -103,8 +103,8 @@ class ExerciseResult:
         return "\n".join(lines)
 
     def _display(self):
-        """(row, detail, hint) with repeats shortened: a detail or hint already shown for
-        an earlier failed row (e.g. the same exception from forward) is not repeated."""
+        """(row, detail, hint) with repeats shortened: a detail or hint already shown for an earlier failed row (e.g.
+        the same exception from forward) is not repeated."""
         details, hints = set(), set()
         for r in self.rows:
             if r.status != FAIL:
@@ -155,8 +155,8 @@ def describe(exc: BaseException) -> str:
 
 
 class Session:
-    """Runs checks one by one into an :class:`ExerciseResult`; ``explain(exc)`` maps an exception the
-    learner's code raised to a hint (the exercise's own diagnosis of, e.g., a matmul shape error)."""
+    """Runs checks one by one into an :class:`ExerciseResult`; ``explain(exc)`` maps an exception the learner's code
+    raised to a hint (the exercise's own diagnosis of, e.g., a matmul shape error)."""
 
     def __init__(self, result: ExerciseResult, explain: Callable[[BaseException], str] | None = None):
         self.result = result
@@ -308,9 +308,9 @@ FORWARD_FIRST = "对于本应实现的前向，{what} 是对的；但你的前�
 
 
 def gradient_verdict(what: str, analytic, numeric: np.ndarray, noise: np.ndarray, reference, *, n=None) -> float:
-    """The largest relative error of ``analytic`` against the finite differences ``numeric`` (what decides),
-    or :class:`Failure` with a hint found against the exact ``reference``: the forward is what is wrong,
-    a constant factor (:func:`factor_hint`), or re-derive."""
+    """The largest relative error of ``analytic`` against the finite differences ``numeric`` (what decides), or
+    :class:`Failure` with a hint found against the exact ``reference``: the forward is what is wrong, a constant
+    factor (:func:`factor_hint`), or re-derive."""
     analytic = as_float_array(analytic, what)
     if analytic.shape != numeric.shape:
         raise Failure(f"{what} 的形状是 {shape_str(analytic.shape)}，应为 {shape_str(numeric.shape)}", f"梯度 {what} 的形状必须与求导对象的形状相同，即 {shape_str(numeric.shape)}。")
@@ -324,8 +324,8 @@ def gradient_verdict(what: str, analytic, numeric: np.ndarray, noise: np.ndarray
 
 
 def factor_hint(what: str, got, ref, *, n: int | None = None) -> str:
-    """The hint when ``got`` is a constant times ``ref``: -1 (sign), ``n`` (a missing 1/N),
-    ``1/n`` (a spurious 1/N), 0 (nothing flows back), any other constant; else ``""``."""
+    """The hint when ``got`` is a constant times ``ref``: -1 (sign), ``n`` (a missing 1/N), ``1/n`` (a spurious 1/N), 0
+    (nothing flows back), any other constant; else ``""``."""
     a, ref = np.asarray(got, dtype=np.float64), np.asarray(ref, dtype=np.float64)
     if a.shape != ref.shape or not np.all(np.isfinite(a)):
         return ""
@@ -351,8 +351,8 @@ def factor_hint(what: str, got, ref, *, n: int | None = None) -> str:
 
 def run_property(strategy, prop: Callable, describe_example: Callable, explain: Callable, *,
                  max_examples: int, what: str) -> str:
-    """Run ``prop(example)`` on up to ``max_examples`` examples from ``strategy`` (derandomised, no database,
-    no deadline, quiet); the smallest failing example, shrunk by hypothesis, becomes a :class:`Failure`."""
+    """Run ``prop(example)`` on up to ``max_examples`` examples from ``strategy`` (derandomised, no database, no
+    deadline, quiet); the smallest failing example, shrunk by hypothesis, becomes a :class:`Failure`."""
     from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 
     last: dict = {}
@@ -392,8 +392,8 @@ DOWNCAST = "dtype 被降低了：输入 float64，输出却是 float32。代码�
 class Mistake:
     """A typical mistake: an executable wrong answer (same contract as the learner's) and its hint.
 
-    ``key`` names it in tests; ``check`` is the row that finds it (``None``: the rows that
-    compare values, where the mistake is matched by its output).
+    ``key`` names it in tests; ``check`` is the row that finds it (``None``: the rows that compare values, where the
+    mistake is matched by its output).
     """
 
     key: str
@@ -422,11 +422,11 @@ class Case:
 
 @dataclass
 class Part:
-    """One graded part of an answer's output (a loss, a gradient dict, a count ...): ``get(out)`` takes it from
-    the normalised output; ``equal(got, ref, dtype)`` decides; ``show(got, ref)`` writes the detail; ``hint`` is
-    said when no mistake explains the difference (``diagnose(got, ref, case)`` may say something more specific
-    first, e.g. a constant factor); ``numeric(answer, case)`` the finite differences it is checked against;
-    ``row`` the name of its check (``None``: compared only inside other checks)."""
+    """One graded part of an answer's output (a loss, a gradient dict, a count ...): ``get(out)`` takes it from the
+    normalised output; ``equal(got, ref, dtype)`` decides; ``show(got, ref)`` writes the detail; ``hint`` is said
+    when no mistake explains the difference (``diagnose(got, ref, case)`` may say something more specific first,
+    e.g. a constant factor); ``numeric(answer, case)`` the finite differences it is checked against; ``row`` the
+    name of its check (``None``: compared only inside other checks)."""
 
     name: str
     get: Callable
@@ -440,9 +440,9 @@ class Part:
 
 @dataclass
 class Regime:
-    """Inputs where a formula that is right on ordinary inputs breaks (saturated logits,
-    an empty set ...): its own row, fixed cases, and the hint for NaN/inf or any other
-    failure that no mistake explains (``explain(got, ref, case)`` may refine it)."""
+    """Inputs where a formula that is right on ordinary inputs breaks (saturated logits, an empty set ...): its own
+    row, fixed cases, and the hint for NaN/inf or any other failure that no mistake explains (``explain(got, ref,
+    case)`` may refine it)."""
 
     row: str
     cases: Callable  # seed -> list[Case]
@@ -484,14 +484,12 @@ def tolerance(dtype) -> float:
 class FunctionExercise:
     """An exercise whose answer is a function, declared once; :meth:`run` grades an answer.
 
-    ``call(answer, *args, **kwargs)`` calls an answer and returns its output normalised
-    (raising :class:`Failure` with a hint for a wrong return form); ``reference`` is the
-    correct answer; ``cases(seed)`` the fixed float64 inputs; ``parts`` what is compared;
-    ``mistakes`` the table of typical mistakes; ``regimes`` the hard inputs;
-    ``float32(seed)`` a float32 case for the dtype check; ``unchanged`` names the
-    arguments that must come back unchanged (with the hint for each); ``extra`` further
-    checks ``(row, fn(answer, seed))`` run after the regimes; ``strategy`` and ``example``
-    the hypothesis property (``example(drawn) -> Case``).
+    ``call(answer, *args, **kwargs)`` calls an answer and returns its output normalised (raising :class:`Failure`
+    with a hint for a wrong return form); ``reference`` is the correct answer; ``cases(seed)`` the fixed float64
+    inputs; ``parts`` what is compared; ``mistakes`` the table of typical mistakes; ``regimes`` the hard inputs;
+    ``float32(seed)`` a float32 case for the dtype check; ``unchanged`` names the arguments that must come back
+    unchanged (with the hint for each); ``extra`` further checks ``(row, fn(answer, seed))`` run after the regimes;
+    ``strategy`` and ``example`` the hypothesis property (``example(drawn) -> Case``).
     """
 
     name: str
@@ -554,8 +552,8 @@ class FunctionExercise:
         return part.equal(got, ref, dtype) if part.equal else tree_equal(got, ref, tolerance(dtype))
 
     def explain_difference(self, part: Part, got_out, case: Case, fallback: str) -> str:
-        """The hint for ``got_out`` differing from the reference in ``part``: the mistake whose
-        whole output equals it, then one whose ``part`` equals it, then ``part.diagnose``."""
+        """The hint for ``got_out`` differing from the reference in ``part``: the mistake whose whole output equals it,
+        then one whose ``part`` equals it, then ``part.diagnose``."""
         ref_out = self.expected(case)
         variants = []
         for m in (m for m in self.mistakes if m.check is None):

@@ -1,7 +1,7 @@
 """Checker for the ``minimax_gradient`` exercise: ``(G, D, z) -> grads``.
 
-The answer returns dL/dθ_G for the *minimax* generator loss, the part of the article's L_G (section 3.4)
-that depends on G (:func:`minigan.losses.generator_loss` with ``kind="minimax"``)::
+The answer returns dL/dθ_G for the *minimax* generator loss, the part of the article's L_G (section 3.4) that
+depends on G (:func:`minigan.losses.generator_loss` with ``kind="minimax"``)::
 
     L = mean_n log(1 - D(G(z_n))) = -mean_n softplus(l_n),   l = D's logits on G(z), (N, 1)
     dL/dl = -sigmoid(l) / N,                                 then back through D and G

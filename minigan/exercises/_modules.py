@@ -2,9 +2,9 @@
 ``dW = x.T @ dy``, ``db = dy.sum(axis=0)``), ``leaky_relu`` (x or alpha x), ``tanh`` and ``sigmoid``: a class with
 ``forward(x) -> (y, cache)``, ``backward(dy, cache) -> (dx, grads)``.  Each is a :class:`LayerExercise` (reference
 layer, fixed cases, a table of mistakes, each a wrong layer from :func:`wrong_layer`) whose ``run`` derives every
-check; a wrong y, dx or gradient gets the hint of the mistake whose output on the same inputs equals it.  The checker
-passes ``rng=`` / ``dtype=`` to a constructor only if it takes them, then replaces the parameters (``self.W``, ...)
-by its own arrays; ``params()`` must return those arrays themselves."""
+check; a wrong y, dx or gradient gets the hint of the mistake whose output on the same inputs equals it.  The
+checker passes ``rng=`` / ``dtype=`` to a constructor only if it takes them, then replaces the parameters
+(``self.W``, ...) by its own arrays; ``params()`` must return those arrays themselves."""
 
 from __future__ import annotations
 
@@ -133,10 +133,10 @@ def _pick(out, part):
 
 @dataclass
 class LayerExercise:
-    """A layer exercise, declared: ``specs`` the fixed cases (x's shape, constructor settings, x's scale);
-    ``MISTAKES`` the table (its "upcast" gives the hint for float32 made float64); ``zero_slopes(case)`` the
-    slopes accepted at x = 0 (``None``: no exact-zero check); ``extreme_hint(side)`` the hint for overflow at
-    x = side 1e4 (``None``: no extreme inputs); ``default_hint``: the constructor lacks a default."""
+    """A layer exercise, declared: ``specs`` the fixed cases (x's shape, constructor settings, x's scale); ``MISTAKES``
+    the table (its "upcast" gives the hint for float32 made float64); ``zero_slopes(case)`` the slopes accepted at x
+    = 0 (``None``: no exact-zero check); ``extreme_hint(side)`` the hint for overflow at x = side 1e4 (``None``: no
+    extreme inputs); ``default_hint``: the constructor lacks a default."""
 
     name: str
     description: str
@@ -269,8 +269,8 @@ class LayerExercise:
         return f"{len(cases)} 个用例，与有限差分相比，最大相对误差 {max(worst):.1e}"
 
     def reentrant(self, answer, case, dtype=F64):
-        """forward(x1); an inference forward(x_inf), never backpropagated; forward(x2); then backward(dy2, cache2)
-        and backward(dy1, cache1), as ``GAN.train_step`` interleaves them: each must equal its batch run alone."""
+        """forward(x1); an inference forward(x_inf), never backpropagated; forward(x2); then backward(dy2, cache2) and
+        backward(dy1, cache1), as ``GAN.train_step`` interleaves them: each must equal its batch run alone."""
         layer, rtol = self.layer(answer, case, dtype), kit.tolerance(dtype)
         (x1, dy1), (x_inf, _), (x2, dy2) = (self.data(case._replace(seed=case.seed + i), dtype) for i in range(3))
 

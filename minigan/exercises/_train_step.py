@@ -57,10 +57,10 @@ _BCE = _loss()
 
 def wrong_step(*, labels=lambda rl: (rl, 0.0, 1.0), d_loss=_BCE, g_loss=_BCE, noise=lambda z_d, z_g: (z_d, z_g),
                order="d_first", d_steps=1, split=False, g_in_d=False, d_in_g=False, accumulate="", stats="before"):
-    """``GAN.train_step`` written out with minigan's layers (the defaults), or with one typical mistake: D's and
-    G's targets ``labels(real_label)``, losses ``(logits, target) -> (loss, dlogits)``, the batches ``noise(z_d,
-    z_g)``, ``order`` of the updates, opt_D.step calls per D update (0: by hand; ``split`` per half), the other
-    network stepped too, gradients summed over a "call" or a "run", which D numbers are reported."""
+    """``GAN.train_step`` written out with minigan's layers (the defaults), or with one typical mistake: D's and G's
+    targets ``labels(real_label)``, losses ``(logits, target) -> (loss, dlogits)``, the batches ``noise(z_d, z_g)``,
+    ``order`` of the updates, opt_D.step calls per D update (0: by hand; ``split`` per half), the other network
+    stepped too, gradients summed over a "call" or a "run", which D numbers are reported."""
     def step(G, D, opt_G, opt_D, x_real, z_d, z_g, real_label=1.0):
         real_t, fake_t, g_t = labels(real_label)
         z_ds, z_for_g = noise(list(z_d), z_g)
@@ -247,8 +247,8 @@ def _example(drawn) -> _kit.Case:
 
 
 class StepExercise(_kit.FunctionExercise):
-    """The kit's exercise, but a failing random example is explained by the cheap diagnoses (it may be one of many
-    that hypothesis tries while shrinking; running every wrong step on each is too slow)."""
+    """The kit's exercise, but a failing random example is explained by the cheap diagnoses (it may be one of many that
+    hypothesis tries while shrinking; running every wrong step on each is too slow)."""
 
     def explain_difference(self, part, got_out, case, fallback: str) -> str:
         if case.label.startswith("随机"):
