@@ -19,33 +19,28 @@ Simplified Chinese.  Layers subclass :class:`minigan.nn.Module` (``params()``, `
 The answer contracts (each checker module's docstring gives the maths; the notebooks in
 ``notebooks/exercises/`` state them too):
 
-``"dense"``, ``"leaky_relu"``, ``"tanh"``, ``"sigmoid"`` (:mod:`._modules`)
-    Classes ``MyDense(in_features, out_features)``, ``MyLeakyReLU(alpha=0.2)``, ``MyTanh()``, ``MySigmoid()``:
-    ``forward(x) -> (y, cache)``, ``backward(dy, cache) -> (dx, grads)`` (``{"W": dW, "b": db}``; else ``{}``).
-``"bce_with_logits"`` (:mod:`._bce`)
-    ``(logits, targets) -> (loss, dlogits)``: the mean BCE over all elements and its gradient.
-``"generator_gradient"``, ``"minimax_gradient"`` (:mod:`._generator`, :mod:`._minimax`)
-    ``(G, D, z) -> grads``: dL/dθ_G through D for the non-saturating / minimax loss, keyed like ``G.params()``.
-``"discriminator_gradient"`` (:mod:`._discriminator`)
-    ``(D, x_real, x_fake) -> (loss, grads)``: ``BCE(D(x_real), 1) + BCE(D(x_fake), 0)`` and dL/dθ_D.
-``"adam_step"`` (:mod:`._adam`)
-    ``(params, grads, state, *, lr=2e-4, beta1=0.5, beta2=0.999, eps=1e-8) -> (new_params, new_state)``.
-``"train_step"`` (:mod:`._train_step`)
-    ``(G, D, opt_G, opt_D, x_real, z_d, z_g, real_label=1.0) -> dict``: one step of ``GAN.train_step``.
-``"mode_coverage"`` (:mod:`._coverage`)
-    ``(samples, centres, std) -> (modes, high_quality, reverse_kl)``: PacGAN's metric.
+- ``"dense"``, ``"leaky_relu"``, ``"tanh"``, ``"sigmoid"`` (:mod:`._modules`): classes ``MyDense(in_features,
+  out_features)``, ``MyLeakyReLU(alpha=0.2)``, ``MyTanh()``, ``MySigmoid()`` with ``forward(x) -> (y, cache)``,
+  ``backward(dy, cache) -> (dx, grads)`` (``{"W": dW, "b": db}``; else ``{}``).
+- ``"bce_with_logits"`` (:mod:`._bce`): ``(logits, targets) -> (loss, dlogits)``, the mean BCE and its gradient.
+- ``"generator_gradient"``, ``"minimax_gradient"`` (:mod:`._generator`): ``(G, D, z) -> grads``,
+  dL/dθ_G through D for the non-saturating / minimax loss, keyed like ``G.params()``.
+- ``"discriminator_gradient"`` (:mod:`._discriminator`): ``(D, x_real, x_fake) -> (loss, grads)``.
+- ``"adam_step"`` (:mod:`._adam`): ``(params, grads, state, *, lr, beta1, beta2, eps) -> (new_params, new_state)``.
+- ``"train_step"`` (:mod:`._train_step`): ``(G, D, opt_G, opt_D, x_real, z_d, z_g, real_label=1.0) -> dict``.
+- ``"mode_coverage"`` (:mod:`._coverage`): ``(samples, centres, std) -> (modes, high_quality, reverse_kl)``.
 """
 
 from __future__ import annotations
 
-from . import _adam, _bce, _coverage, _discriminator, _generator, _minimax, _modules, _train_step
+from . import _adam, _bce, _coverage, _discriminator, _generator, _modules, _train_step
 from ._kit import ExerciseResult, Mistake, Row
 
 #: name -> its declaration (a LayerExercise or FunctionExercise: description, run, table of mistakes), in the
 #: order of the notebooks.  A new exercise is one module and one line here.
 _DECLARED = {"dense": _modules.DENSE, "leaky_relu": _modules.LEAKY_RELU, "tanh": _modules.TANH,
              "sigmoid": _modules.SIGMOID, "bce_with_logits": _bce.EXERCISE, "generator_gradient": _generator.EXERCISE,
-             "discriminator_gradient": _discriminator.EXERCISE, "minimax_gradient": _minimax.EXERCISE,
+             "discriminator_gradient": _discriminator.EXERCISE, "minimax_gradient": _generator.MINIMAX,
              "adam_step": _adam.EXERCISE, "train_step": _train_step.EXERCISE, "mode_coverage": _coverage.EXERCISE}
 
 #: name -> one-line description, in the order of the notebooks

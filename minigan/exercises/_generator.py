@@ -1,13 +1,15 @@
-"""Checker for the ``generator_gradient`` exercise: ``(G, D, z) -> grads``.
+"""Checkers for the ``generator_gradient`` and ``minimax_gradient`` exercises: ``(G, D, z) -> grads``.
 
-The answer returns dL/dθ_G for the non-saturating generator loss (the article's code, section 4.3)::
+The answer returns dL/dθ_G, keyed like ``G.params()``, for the non-saturating generator loss (the article's code,
+section 4.3) or the minimax one (the part of section 3.4's L_G that depends on G), l = D's logits on G(z), (N, 1)::
 
-    L = -mean_n log D(G(z_n)) = BCE(l, 1),   l = D's logits on G(z), (N, 1)
-    dL/dl = (sigmoid(l) - 1) / N,            then back through D and G
+    non-saturating:  L = -mean_n log D(G(z_n)) = BCE(l, 1),   dL/dl = (sigmoid(l) - 1) / N
+    minimax:         L = mean_n log(1 - D(G(z_n))),          dL/dl = -sigmoid(l) / N,   then back through D and G
 
-as a dict keyed like ``G.params()``.  On saturated discriminators (logits of ±1e2 to ±2e3, float32 and
-float64; D wins like this for thousands of steps in the chapter 4 run) an answer through the probability
-p = sigmoid(l) (``-1/(N p) · p (1 - p)``) is exact at ordinary logits but NaN.
+On saturated discriminators (logits of ±1e2 to ±2e3, float32 and float64; D wins like this for thousands of steps in
+the chapter 4 run) an answer through the probability p = sigmoid(l) (``-1/(N p) · p (1 - p)``) is exact at ordinary
+logits but NaN; where D confidently rejects the fakes the minimax gradient vanishes like sigmoid(l) ~ exp(l), which is
+why the article's code trains with the non-saturating loss.
 """
 
 from __future__ import annotations
@@ -47,3 +49,13 @@ def _saturated(got, ref, case) -> str:
 
 EXERCISE = generator_exercise("generator_gradient", DESCRIPTION, "non_saturating", FORMULA, MISTAKES, _saturated)
 reference = EXERCISE.reference
+
+
+MINIMAX_FORMULA = "-sigmoid(logits) / N"
+MINIMAX_MISTAKES = [
+    Mistake("non_saturating", "这是非饱和损失 -mean log D(G(z))（第 4.3 节代码、练习 4）的梯度，dlogits = (sigmoid(l) - 1) / N。本练习要的是 minimax 损失 mean log(1 - D(G(z)))（第 3.4 节 L_G 中与 G 有关的项）：dlogits = -sigmoid(l) / N。", via(lambda l: (sigmoid(l) - 1) / l.size)),
+    Mistake("sign", "符号反了：这是 -mean log(1 - D(G(z))) = BCE(logits, 0) 的梯度，也就是判别器对生成样本的那一项损失。生成器要最小化的是 mean log(1 - D(G(z)))，dlogits = -sigmoid(l) / N。", via(lambda l: sigmoid(l) / l.size)),
+    *g_mistakes(MINIMAX_FORMULA, lambda l: -sigmoid(l) / l.size, lambda l: -1 / (l.size * (1 - sigmoid(l))), "-1 / (N (1 - D))"),
+    Mistake("through_probability", "在判别器饱和（logits 的绝对值达到 1e2 以上）时出现了 NaN 或 inf", via(lambda l: -sigmoid(l) * (1 - sigmoid(l)) / (l.size * (1 - sigmoid(l)))), check="saturated"),
+]
+MINIMAX = generator_exercise("minimax_gradient", "minimax 生成器损失 mean log(1 - D(G(z))) 对 G 参数的梯度（穿过 D）：(G, D, z) -> grads", "minimax", MINIMAX_FORMULA, MINIMAX_MISTAKES, scales=(1.0, 1e3))

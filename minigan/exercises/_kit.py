@@ -390,11 +390,8 @@ DOWNCAST = "dtype 被降低了：输入 float64，输出却是 float32。代码�
 
 @dataclass(frozen=True)
 class Mistake:
-    """A typical mistake: an executable wrong answer (same contract as the learner's) and its hint.
-
-    ``key`` names it in tests; ``check`` is the row that finds it (``None``: the rows that compare values, where the
-    mistake is matched by its output).
-    """
+    """A typical mistake: an executable wrong answer (same contract as the learner's) and its hint; ``key`` names it
+    in tests; ``check`` the row that finds it (``None``: the rows that compare values, matching its output)."""
 
     key: str
     hint: str
