@@ -116,8 +116,7 @@ def call(fn, params, grads, state, **hp):
 
 
 def _explain(exc):
-    exc = _kit.original(exc)
-    if isinstance(exc, TypeError) and "keyword" in str(exc):
+    if isinstance(exc := _kit.original(exc), TypeError) and "keyword" in str(exc):
         return "函数签名应为 my_adam_step(params, grads, state, *, lr=2e-4, beta1=0.5, beta2=0.999, eps=1e-8)：超参数按关键字传入，名字就是 lr、beta1、beta2、eps。"
     return OLD_T if isinstance(exc, ZeroDivisionError) else ""
 
@@ -135,8 +134,7 @@ def _case(seed, shapes, hp, steps=4, scale=(-3, 1), t0=0, dtype=np.float64):
     return Case(label, (params, grads, {"t": t0, "m": m, "v": v}), dict(hp))
 
 
-SETTINGS = ({"lr": 0.01, "beta1": 0.5, "beta2": 0.999, "eps": 1e-8},
-            {"lr": 0.05, "beta1": 0.9, "beta2": 0.99, "eps": 1e-3})
+SETTINGS = ({"lr": 0.01, "beta1": 0.5, "beta2": 0.999, "eps": 1e-8}, {"lr": 0.05, "beta1": 0.9, "beta2": 0.99, "eps": 1e-3})
 
 
 def cases(seed):

@@ -82,7 +82,6 @@ def strategy(scales):
     """Hypothesis draws shared by the three: (z_dim, G's hidden, x_dim, D's hidden, n, m, dtype, D's scale, seed)."""
     def draw():
         from hypothesis import strategies as st
-
         sizes = st.lists(st.integers(1, 5), min_size=1, max_size=2)
         return st.tuples(st.integers(1, 4), sizes, st.integers(1, 3), sizes, st.integers(1, 6), st.integers(1, 6),
                          st.sampled_from(["float32", "float64"]), st.sampled_from(scales), st.integers(0, 2**16))

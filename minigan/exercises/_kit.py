@@ -53,11 +53,8 @@ class Row:
 
 @dataclass
 class ExerciseResult:
-    """What :func:`minigan.exercises.check` returns: truthy iff every check passed.
-
-    ``str(result)`` (or just displaying it in a notebook) is the report; ``hints`` lists the hints of the failed
-    checks; ``rows`` holds every check.
-    """
+    """What :func:`minigan.exercises.check` returns: truthy iff every check passed; ``str(result)`` (or displaying
+    it in a notebook) is the report; ``hints`` lists the failed checks' hints; ``rows`` holds every check."""
 
     exercise: str
     description: str
@@ -486,8 +483,7 @@ class FunctionExercise:
     inputs; ``parts`` what is compared; ``mistakes`` the table of typical mistakes; ``regimes`` the hard inputs;
     ``float32(seed)`` a float32 case for the dtype check; ``unchanged`` names the arguments that must come back
     unchanged (with the hint for each); ``extra`` further checks ``(row, fn(answer, seed))`` run after the regimes;
-    ``strategy`` and ``example`` the hypothesis property (``example(drawn) -> Case``).
-    """
+    ``strategy`` and ``example`` the hypothesis property (``example(drawn) -> Case``)."""
 
     name: str
     description: str
