@@ -1,10 +1,10 @@
 """Checker for the ``mode_coverage`` exercise: ``(samples, centres, std) -> (modes, high_quality, reverse_kl)``.
 
 As :func:`minigan.metrics.mode_coverage`, for samples (N, 2), centres (K, 2): a sample's mode is its nearest centre
-(Euclidean; on a tie the first, as ``np.argmin``), high quality if within 3 * std of it (boundary included); ``modes
-= #{k : n_k >= 1}``, n_k the high-quality samples of mode k; ``high_quality = sum n / N``; ``reverse_kl = sum_{q_k >
-0} q_k log(q_k K)``, ``q = n / sum n`` (``inf`` if n = 0).  Objects with the three attributes are accepted too.
-"""
+(Euclidean; on a tie the first, as ``np.argmin``), high quality if within 3 * std of it (boundary included);
+``modes = #{k : n_k >= 1}`` with n_k the high-quality samples of mode k; ``high_quality = sum n / N``;
+``reverse_kl = sum_{q_k > 0} q_k log(q_k K)``, ``q = n / sum n`` (``inf`` if n = 0).  Objects with the three
+attributes are accepted too."""
 
 from __future__ import annotations
 

@@ -434,9 +434,8 @@ class Part:
 
 @dataclass
 class Regime:
-    """Inputs where a formula that is right on ordinary inputs breaks (saturated logits, an empty set ...): its own
-    row, fixed cases, and the hint for NaN/inf or any other failure that no mistake explains (``explain(got, ref,
-    case)`` may refine it)."""
+    """Inputs where a formula right on ordinary inputs breaks (saturated logits, an empty set ...): its row, its cases,
+    the hint for a failure no mistake explains (``explain(got, ref, case)`` may refine it)."""
 
     row: str
     cases: Callable  # seed -> list[Case]
@@ -541,21 +540,26 @@ class FunctionExercise:
         args, kwargs = case.fresh()
         return self.call(self.reference, *args, **kwargs)
 
+    def variants(self, case: Case) -> list:
+        """``(mistake, its output)`` on ``case`` for the mistakes matched by output; kept for the case's lifetime."""
+        if not hasattr(case, "variants"):
+            case.variants = []
+            for m in (m for m in self.mistakes if m.check is None):
+                try:
+                    with np.errstate(all="ignore"), warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        case.variants.append((m, self.output(m.answer, case)))
+                except Exception:  # noqa: BLE001 - a wrong answer that fails on these inputs matches nothing
+                    continue
+        return case.variants
+
     def equal(self, part: Part, got, ref, dtype) -> bool:
         return part.equal(got, ref, dtype) if part.equal else tree_equal(got, ref, tolerance(dtype))
 
     def explain_difference(self, part: Part, got_out, case: Case, fallback: str) -> str:
         """The hint for ``got_out`` differing from the reference in ``part``: the mistake whose whole output equals it,
         then one whose ``part`` equals it, then ``part.diagnose``."""
-        ref_out = self.expected(case)
-        variants = []
-        for m in (m for m in self.mistakes if m.check is None):
-            try:
-                with np.errstate(all="ignore"), warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    variants.append((m, self.output(m.answer, case)))
-            except Exception:  # noqa: BLE001 - a wrong answer that fails on these inputs matches nothing
-                continue
+        ref_out, variants = self.expected(case), self.variants(case)
         for m, out in variants:
             if all(tree_equal(p.get(got_out), p.get(out)) for p in self.parts):
                 return m.hint

@@ -62,8 +62,7 @@ LeakyLayer = wrong_layer(Formula, lambda s, x: np.where(x > 0, x, s.alpha * x),
                          lambda s, x, y, dy: dy * np.where(x > 0, 1, s.alpha).astype(dy.dtype), name="LeakyLayer",
                          __init__=lambda s, alpha=0.2: setattr(s, "alpha", alpha))
 TanhLayer = wrong_layer(Formula, lambda s, x: np.tanh(x), lambda s, x, y, dy: dy * (1 - y * y), name="TanhLayer")
-SigmoidLayer = wrong_layer(Formula, lambda s, x: stable_sigmoid(x), lambda s, x, y, dy: dy * y * (1 - y),
-                           name="SigmoidLayer")
+SigmoidLayer = wrong_layer(Formula, lambda s, x: stable_sigmoid(x), lambda s, x, y, dy: dy * y * (1 - y), name="SigmoidLayer")
 
 
 class Kept:
