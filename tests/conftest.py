@@ -53,3 +53,14 @@ def torch_one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+def fast_sample(rows, group, ids, keep=1):
+    """``rows`` (argument tuples) as pytest params: the first ``keep`` of each ``group(row)`` run in the fast
+    selection, the others are marked slow (the whole table runs with ``--run-slow`` and in CI)."""
+    seen: dict = {}
+    params = []
+    for row, name in zip(rows, ids):
+        seen[group(row)] = seen.get(group(row), 0) + 1
+        params.append(pytest.param(*row, id=name, marks=() if seen[group(row)] <= keep else pytest.mark.slow))
+    return params

@@ -180,6 +180,7 @@ def test_resume_with_conflicting_options(workdir, tmp_path, args, fragment):
     assert snapshot(run) == before
 
 
+@pytest.mark.slow  # a long end-to-end run: CI and --run-slow
 def test_resume_with_equal_options_is_fine(workdir, tmp_path):
     run = copy_run(workdir / "run", tmp_path / "run")
     r = minigan("train", "--resume", str(run), "--hidden", "8,8", "--z-dim", "2", "--steps", "25", "-q", cwd=tmp_path)

@@ -137,6 +137,7 @@ def final_state(run_dir):
     return {k: v for k, v in arrays.items() if k not in ("loop/elapsed", "metrics/seconds", "config")}
 
 
+@pytest.mark.slow  # a long end-to-end run: CI and --run-slow
 def test_dcgan_run_resumes_bit_for_bit(tmp_path):
     kw = dict(progress="none", handle_sigint=False)
     train(TrainConfig(steps=14, dataset="digits", **SMALL), tmp_path / "full", **kw)

@@ -13,6 +13,7 @@ import pkgutil
 from pathlib import Path
 
 import pytest
+from conftest import require
 
 import minigan
 
@@ -92,8 +93,14 @@ def reached_by_fast_tests() -> set[str]:
     return reached
 
 
+#: modules that import an optional dependency at the top (the PyTorch bridge): it must be there in CI
+OPTIONAL = {"minigan.interop.torch": "torch"}
+
+
 @pytest.mark.parametrize("module", [m for m in MODULES if m != "minigan.__main__"])
 def test_every_module_imports(module):
+    if module in OPTIONAL:
+        require(OPTIONAL[module], f"{module} needs {OPTIONAL[module]}: pip install torch==2.13.0")
     importlib.import_module(module)
 
 

@@ -84,6 +84,7 @@ def test_judges_differ_in_architecture_and_file():
         build_judge(kind="resnet")
 
 
+@pytest.mark.slow  # a long end-to-end run: CI and --run-slow
 @pytest.mark.parametrize("kind", JUDGE_KINDS)
 def test_judge_cache_round_trip(tmp_path, kind):
     model, accuracy = load_judge("mnist5k", kind=kind, root=tmp_path, epochs=1)

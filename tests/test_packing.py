@@ -74,6 +74,7 @@ def run(*args, timeout=600):
     return subprocess.run([sys.executable, "-m", "minigan", *args], capture_output=True, text=True, timeout=timeout)
 
 
+@pytest.mark.slow  # a long end-to-end run: CI and --run-slow
 def test_train_with_pack_flag_and_bad_pack(tmp_path):
     done = run("train", "--dataset", "ring", "--steps", "50", "--pack", "4", "--out", str(tmp_path / "r"), "-q")
     assert done.returncode == 0, done.stderr

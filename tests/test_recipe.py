@@ -70,6 +70,7 @@ def resolved(config):
     return config.resolve(load_dataset(config)).validate()
 
 
+@pytest.mark.slow  # a long end-to-end run: CI and --run-slow
 @pytest.mark.parametrize("n_first", [30, 44])  # mid-epoch and at an epoch's end
 def test_every_remedy_resumes_bit_for_bit(tmp_path, n_first):
     train(TrainConfig(steps=2 * n_first, **DIGITS, **ALL), tmp_path / "full", **quiet())
@@ -189,6 +190,7 @@ def test_cli_rejects_bad_remedy_options_in_one_line(tmp_path, args, message):
     assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.slow  # a long end-to-end run: CI and --run-slow
 def test_cli_preset_article_is_recorded_and_resume_keeps_it(tmp_path):
     run = tmp_path / "run"
     r = minigan("train", "--preset", "article", "--dataset", "digits", "--hidden", "8", "--z-dim", "4",

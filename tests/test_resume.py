@@ -47,6 +47,7 @@ def quiet(**kw):
           "loss": "minimax", "weight_decay": 1e-3, "l1": 1e-4}, 11),
     ],
 )
+@pytest.mark.slow  # a long end-to-end run: CI and --run-slow
 def test_resume_is_bit_identical_in_process(tmp_path, extra, n_first):
     cfg = TrainConfig(steps=2 * n_first, **TOY, **extra)
     full = train(cfg, tmp_path / "full", **quiet())
@@ -87,6 +88,7 @@ def test_resume_on_images_mid_epoch(tmp_path):
     assert names[:3] == ["epoch_0000.png", "epoch_0001.png", "epoch_0002.png"]
 
 
+@pytest.mark.slow  # a long end-to-end run: CI and --run-slow
 def test_resume_can_extend_an_epoch_run(tmp_path):
     train(TrainConfig(epochs=2, **TOY), tmp_path / "a", **quiet())
     result = resume(tmp_path / "a", epochs=3, **quiet())
@@ -198,6 +200,7 @@ def test_ctrl_c_saves_exits_130_and_resumes_exactly(tmp_path):
     assert_same_state(final_state(out), final_state(tmp_path / "straight"))
 
 
+@pytest.mark.slow  # a long end-to-end run: CI and --run-slow
 def test_cli_divergence_exit_code_and_message(tmp_path):
     r = minigan("train", *TOY_ARGS, "--optimizer", "sgd", "--lr", "1e30", "--steps", "200", "--out", "run", "-q",
                 cwd=tmp_path)

@@ -110,6 +110,7 @@ def test_image_run_end_to_end(tmp_path):
         assert im.width == im.height and im.width % 82 == 0
 
 
+@pytest.mark.slow  # a long end-to-end run: CI and --run-slow
 def test_mnist5k_short_run(tmp_path):
     r = minigan("train", "--steps", "30", "--out", "m", "--sample-every", "1", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
@@ -130,6 +131,7 @@ def test_mnist5k_short_run(tmp_path):
     check_gif(out / "training.gif")
 
 
+@pytest.mark.slow  # a long end-to-end run: CI and --run-slow
 def test_one_d_run(tmp_path):
     r = minigan("train", "--dataset", "mixture1d", "--steps", "40", "--n", "640", "--hidden", "16", "--out", "m1",
                 "-q", cwd=tmp_path)

@@ -230,6 +230,7 @@ def assert_same_state(a, b):
     assert not [k for k in a if not (a[k].dtype == b[k].dtype and np.array_equal(a[k], b[k]))]
 
 
+@pytest.mark.slow  # a long end-to-end run: CI and --run-slow
 def test_resume_with_the_viewer_equals_the_uninterrupted_run(tmp_path):
     full = train(TrainConfig(steps=44, **TOY), tmp_path / "full", viewer=True, **QUIET)
     plain = train(TrainConfig(steps=44, **TOY), tmp_path / "plain", **QUIET)
@@ -261,6 +262,7 @@ def test_resume_with_the_viewer_equals_the_uninterrupted_run(tmp_path):
     assert SLIDER.search((tmp_path / "split" / "training.html").read_text(encoding="utf-8"))
 
 
+@pytest.mark.slow  # a long end-to-end run: CI and --run-slow
 def test_a_run_without_frames_resumes_with_a_viewer_from_the_resume_step(tmp_path):
     train(TrainConfig(steps=20, **TOY), tmp_path / "r", **QUIET)
     resume(tmp_path / "r", steps=40, viewer=True, **QUIET)
