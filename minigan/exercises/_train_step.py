@@ -265,7 +265,7 @@ PARTS = [
 ]
 
 EXERCISE = StepExercise(
-    name="train_step", description=DESCRIPTION, form="含 d_loss、g_loss、d_real、d_fake 的字典", call=call,
+    name="train_step", description=DESCRIPTION, form="dict（含 d_loss、g_loss、d_real、d_fake）", call=call,
     reference=reference_step, cases=cases, parts=PARTS, mistakes=MISTAKES, explain=_explain, usage="my_train_step",
     regimes=[_kit.Regime("饱和的判别器：logits 达 ±1e2 以上（float32）",
                          lambda seed: [float32_case(seed), float32_case(seed, True)], PROB_NAN, _saturation_hint)],
