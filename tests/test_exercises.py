@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import json
+import sys
 from pathlib import Path
 
 import exercise_answers as answers  # tests/ is on sys.path (pytest's default import mode)
@@ -338,3 +339,13 @@ def test_chapters_three_to_six_point_to_their_exercises(chapter):
         assert "练习" in text
         for name in linked:
             assert (NOTEBOOKS / f"{name}.ipynb").is_file(), (chapter, where, name)
+
+
+def test_without_hypothesis_the_property_row_is_skipped_and_says_why(monkeypatch):
+    """hypothesis is a dev dependency: a learner without it gets every other check and one skipped row."""
+    monkeypatch.setitem(sys.modules, "hypothesis", None)  # `import hypothesis` now raises ModuleNotFoundError
+    for name, answer in (("dense", answers.MyDense), ("bce_with_logits", answers.my_bce_with_logits)):
+        result = check(name, answer)
+        skipped = [r for r in result.rows if r.status == "skip"]
+        assert [r.detail for r in skipped] == ["没有安装 hypothesis（pip install hypothesis）"], str(result)
+        assert "hypothesis" in skipped[0].name and not result.failed, str(result)
