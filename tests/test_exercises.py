@@ -62,7 +62,7 @@ CORRECT = [
 def test_exercise_listing():
     assert list(EXERCISES) == ["dense", "leaky_relu", "tanh", "sigmoid", "bce_with_logits", "generator_gradient",
                                "discriminator_gradient", "minimax_gradient", "adam_step", "train_step",
-                               "mode_coverage"]
+                               "mode_coverage", "batchnorm_backward", "conv_backward"]
     for name, description in EXERCISES.items():
         assert description and "\n" not in description, name
     assert exercises.__all__ and "check" in exercises.__all__

@@ -49,7 +49,8 @@ CORRECT = [
 def test_registered_in_the_order_of_the_notebooks():
     names = list(EXERCISES)
     assert names == ["dense", "leaky_relu", "tanh", "sigmoid", "bce_with_logits", "generator_gradient",
-                     "discriminator_gradient", "minimax_gradient", "adam_step", "train_step", "mode_coverage"]
+                     "discriminator_gradient", "minimax_gradient", "adam_step", "train_step", "mode_coverage",
+                     "batchnorm_backward", "conv_backward"]
     for name in ("adam_step", "mode_coverage"):
         assert any("\u4e00" <= ch <= "\u9fff" for ch in EXERCISES[name]), "the description is in Chinese"
         assert f'"{name}"' in minigan.exercises.__doc__, "the contract is documented"

@@ -29,11 +29,15 @@ The answer contracts (each checker module's docstring gives the maths; the noteb
 - ``"adam_step"`` (:mod:`._adam`): ``(params, grads, state, *, lr, beta1, beta2, eps) -> (new_params, new_state)``.
 - ``"train_step"`` (:mod:`._train_step`): ``(G, D, opt_G, opt_D, x_real, z_d, z_g, real_label=1.0) -> dict``.
 - ``"mode_coverage"`` (:mod:`._coverage`): ``(samples, centres, std) -> (modes, high_quality, reverse_kl)``.
+- ``"batchnorm_backward"`` (:mod:`._batchnorm`): ``MyBatchNorm(features, eps=1e-5)``, training mode (the batch's
+  mean and biased variance, eps inside the root), params ``gamma``, ``beta``; ``backward -> (dx, {"gamma", "beta"})``.
+- ``"conv_backward"`` (:mod:`._conv`): ``MyConv2d(in_shape, out_channels, kernel, *, stride=1, padding=0)`` on rows
+  of flattened (H, W, C) images, ``W`` (C_in, k, k, C_out), ``b`` (C_out,), as :class:`minigan.nn.Conv2d`.
 """
 
 from __future__ import annotations
 
-from . import _adam, _bce, _coverage, _discriminator, _generator, _modules, _train_step
+from . import _adam, _batchnorm, _bce, _conv, _coverage, _discriminator, _generator, _modules, _train_step
 from ._kit import ExerciseResult, Mistake, Row
 
 #: name -> its declaration (a LayerExercise or FunctionExercise: description, run, table of mistakes), in the
@@ -41,7 +45,8 @@ from ._kit import ExerciseResult, Mistake, Row
 _DECLARED = {"dense": _modules.DENSE, "leaky_relu": _modules.LEAKY_RELU, "tanh": _modules.TANH,
              "sigmoid": _modules.SIGMOID, "bce_with_logits": _bce.EXERCISE, "generator_gradient": _generator.EXERCISE,
              "discriminator_gradient": _discriminator.EXERCISE, "minimax_gradient": _generator.MINIMAX,
-             "adam_step": _adam.EXERCISE, "train_step": _train_step.EXERCISE, "mode_coverage": _coverage.EXERCISE}
+             "adam_step": _adam.EXERCISE, "train_step": _train_step.EXERCISE, "mode_coverage": _coverage.EXERCISE,
+             "batchnorm_backward": _batchnorm.BATCHNORM, "conv_backward": _conv.CONV}
 
 #: name -> one-line description, in the order of the notebooks
 EXERCISES: dict[str, str] = {name: exercise.description for name, exercise in _DECLARED.items()}

@@ -110,7 +110,7 @@ LayerCase = namedtuple("LayerCase", "label shape settings seed scale")
 
 
 def layer_case(shape, settings, seed, scale, dtype="float64"):
-    extra = "".join(f"，{k}={v:g}" for k, v in settings.items())
+    extra = "".join(f"，{k}={v if isinstance(v, tuple) else format(v, 'g')}" for k, v in settings.items())
     return LayerCase(f"x {shape_str(shape)}，{dtype}，尺度 {scale:g}{extra}", shape, settings, seed, scale)
 
 
@@ -149,29 +149,42 @@ class LayerExercise:
     zero_slope_hint: str = ""
     extreme_hint: Callable | None = None
     default_hint: str = ""
+    keywords: tuple = ()  # the settings passed by keyword (the others positionally, in order)
+    dy_width: Callable = lambda settings, width: settings.get("n_out", width)  # dy's columns
+    draw: Callable | None = None  # the property's (n, d, out, alpha, seed) -> (x's shape, settings)
+    shapes_hint: str = SHAPES  # said for a matmul or broadcasting error
+
+    def build(self, cls, settings, **kwargs):
+        return cls(*(v for k, v in settings.items() if k not in self.keywords),
+                   **{k: v for k, v in settings.items() if k in self.keywords}, **kwargs)
+
+    def hint(self, key, default=""):
+        """The hint of the table's mistake ``key`` (``default`` if the table has none)."""
+        return next((m.hint for m in self.MISTAKES if m.key == key), default)
 
     def layer(self, answer, case, dtype):
         """The answer built with the case's settings, its parameters (checked) replaced by the case's."""
-        args, ref = tuple(case.settings.values()), self.reference(*case.settings.values()).params()
+        ref, args = self.build(self.reference, case.settings).params(), ", ".join(
+            f"{k}={v}" if k in self.keywords else str(v) for k, v in case.settings.items())
         sig = inspect.signature(answer).parameters if ref else {}
         var = any(p.kind is p.VAR_KEYWORD for p in sig.values())
         kwargs = {k: v for k, v in (("rng", 0), ("dtype", dtype)) if var or k in sig}
-        layer = kit.call_learner(f"构造函数 {answer.__name__}({', '.join(map(str, args))})", answer, *args, **kwargs)
+        layer = kit.call_learner(f"构造函数 {answer.__name__}({args})", self.build, answer, case.settings, **kwargs)
         rng = np.random.default_rng([case.seed, 1])
         for name, want in ref.items():
             have = np.shape(getattr(layer, name, None))
             if have != want.shape:
-                raise Failure(f"{answer.__name__}{args}.{name} 的形状是 {shape_str(have)}，应为 {shape_str(want.shape)}", W_OUT_IN if have == want.shape[::-1] else f"把参数存为 self.{name}，形状 {shape_str(want.shape)}。")
+                raise Failure(f"{answer.__name__}({args}).{name} 的形状是 {shape_str(have)}，应为 {shape_str(want.shape)}", self.hint("transposed", W_OUT_IN) if have == want.shape[::-1] else f"把参数存为 self.{name}，形状 {shape_str(want.shape)}。")
             setattr(layer, name, (rng.standard_normal(want.shape) * 0.7).astype(dtype))
         params = _call(layer, "params")
         if params.keys() != ref.keys() or any(p is not getattr(layer, k) for k, p in params.items()):
-            raise Failure(f"params() 返回了 {sorted(params)}，不是参数数组本身", "params() 必须返回数组本身 {'W': self.W, 'b': self.b}（不是副本；没有参数的层返回 {}）：优化器和梯度检验会原地修改它们。")
+            raise Failure(f"params() 返回了 {sorted(params)}，不是参数数组本身", "params() 必须返回数组本身 {" + ", ".join(f"'{k}': self.{k}" for k in ref) + "}（不是副本；没有参数的层返回 {}）：优化器和梯度检验会原地修改它们。")
         return layer
 
     def data(self, case, dtype=F64):
         rng = np.random.default_rng(case.seed)
         x = self.inputs(rng, case.shape, dtype, case.scale)
-        return x, rng.standard_normal((case.shape[0], case.settings.get("n_out", case.shape[1]))).astype(dtype)
+        return x, rng.standard_normal((case.shape[0], self.dy_width(case.settings, case.shape[1]))).astype(dtype)
 
     def trip(self, answer, case, x=None, dy=None, dtype=F64, backward=True):
         """``(y, dx, grads)`` of a fresh layer on x and dy (default: the case's), which it must not change."""
@@ -204,13 +217,13 @@ class LayerExercise:
 
     def explain(self, exc: BaseException) -> str:
         text = str(kit.original(exc))
-        return self.default_hint if "required positional argument" in text else SHAPES if any(
+        return self.default_hint if "required positional argument" in text else self.shapes_hint if any(
             s in text for s in ("matmul", "not aligned", "could not be broadcast")) else ""
 
     def require_dtype(self, what: str, array, dtype) -> None:
         got = getattr(array, "dtype", dtype)
         if got != dtype:
-            hint = {(F64, F32): DOWNCAST, (F32, F64): next(m.hint for m in self.MISTAKES if m.key == "upcast")}
+            hint = {(F64, F32): DOWNCAST, (F32, F64): self.hint("upcast")}
             raise Failure(f"{dtype.name} 的输入得到了 {np.dtype(got).name} 的 {what}", hint.get((dtype, got), f"{what} 的 dtype 要与输入相同（{dtype.name}）。"))
 
     # -- the checks --------------------------------------------------------------------
@@ -220,7 +233,7 @@ class LayerExercise:
         if not s.run("构造函数", lambda: self.constructor(answer, cases)) and not s.todo_seen:
             return
         s.run("forward：数值", lambda: self.values(answer, cases, parts=("y",)))
-        for part in ("dx", *self.reference(*cases[0].settings.values()).params()):
+        for part in ("dx", *self.build(self.reference, cases[0].settings).params()):
             s.run(f"backward：{'d' * (part != 'dx')}{part}（梯度检验）", lambda part=part: self.gradient(answer, cases, part))
         s.run("可重入：穿插推理前向、逆序反向", lambda: self.reentrant(answer, cases[0]))
         s.run("dtype（float32 与 float64）、grads 的键、输入不变", lambda: self.values(answer, cases[:1], (F32, F64)))
@@ -299,7 +312,7 @@ class LayerExercise:
                       if i != own and agrees(out, self.trip(self.reference, case, x, dy, dtype)[1:])]
             if others and others[0] != 2:  # the gradient of an earlier batch: inputs kept on self in a queue
                 raise Failure(f"{order}：{label} 得到的是另一批输入的梯度", f"backward 没有使用传给它的 cache：{label} 的梯度用的是另一次 forward 的输入。{QUEUE}")
-            raise Failure(f"{order}：{label} " + ("得到的是最后一次 forward 那一批的梯度" if others else "与单独运行这一批的结果不同"), SELF_STATE)
+            raise Failure(f"{order}：{label} " + ("得到的是最后一次 forward 那一批的梯度" if others else "与单独运行这一批的结果不同"), self.hint("state_on_self", SELF_STATE))
         return "每次 backward 都只用了自己的 cache（含穿插的推理前向与逆序反向）"
 
     def regime(self, answer, case, which):
@@ -334,8 +347,9 @@ class LayerExercise:
 
         def make(drawn):
             n, d, out, dtype, scale, alpha, seed = drawn
-            settings = {k: v for k, v in (("n_in", d), ("n_out", out), ("alpha", alpha)) if k in self.specs[0][1]}
-            return layer_case((n, d), settings, seed, scale, dtype), np.dtype(dtype)
+            shape, settings = self.draw(n, d, out, alpha, seed) if self.draw else ((n, d), {k: v for k, v in (
+                ("n_in", d), ("n_out", out), ("alpha", alpha)) if k in self.specs[0][1]})
+            return layer_case(shape, settings, seed, scale, dtype), np.dtype(dtype)
 
         def prop(drawn):
             case, dtype = make(drawn)  # its label is said once, before the failure's detail

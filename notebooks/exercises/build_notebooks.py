@@ -26,6 +26,7 @@ from nbformat.v4 import new_notebook
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 from _cells import code, md  # noqa: E402  (the chapter notebooks' cell helpers)
+from _nb_classic import batchnorm_cells, conv_cells  # noqa: E402  (notebooks 10, 11)
 from _nb_gan import discriminator_cells, minimax_cells, train_step_cells  # noqa: E402  (notebooks 05, 06, 08)
 from _nb_optim import ADAM, COVERAGE  # noqa: E402  (notebooks 07 and 09)
 
@@ -550,6 +551,8 @@ NOTEBOOKS = {
     "07_adam_step.ipynb": ADAM,
     "08_train_step.ipynb": train_step_cells(READING_THE_REPORT),
     "09_mode_coverage.ipynb": COVERAGE,
+    "10_batchnorm_backward.ipynb": batchnorm_cells(READING_THE_REPORT),
+    "11_conv_backward.ipynb": conv_cells(READING_THE_REPORT),
 }
 
 

@@ -171,6 +171,8 @@ for module in (Dense(5, 4, dtype=np.float64, rng=rng), LeakyReLU(0.2), Tanh()):
 **注意：** 相对误差在 $10^{-11}$ 上下，远低于阈值 $10^{-7}$。一个典型的错误（少了转置、漏掉偏置的求和、用错缓存）
 会让误差变成 $10^{-1}$ 量级，一眼就能看出来。
 
+> **练习**：第 8 章的两层各有一个配套练习，是手写神经网络时最经典的两个反向传播推导：[`10_batchnorm_backward.ipynb`](exercises/10_batchnorm_backward.ipynb) 推导并实现批归一化的反向传播（均值和方差也随输入变化），[`11_conv_backward.ipynb`](exercises/11_conv_backward.ipynb) 实现带步长和补零的卷积层（重叠的块，梯度要相加）。评分器用上面的梯度检验核对，并指出错在哪里。
+
 ## 3.2 判别器（Discriminator）
 
 文章 §3.2 的描述与 3.1 平行，两处需要改：

@@ -206,6 +206,8 @@ print(check_module(no_overlap, rng.standard_normal((2, 72)), title="kernel 2 = s
 **注意：** 核比步长大（$k > s$）时块有重叠，赋值版的 `dx` 检查失败（相对误差接近 1），`W` 和 `b` 的梯度照样通过——\
 所以检查必须包括对输入的梯度。$k = s$ 时块互不重叠，每个像素只属于一块，`=` 和 `+=` 恰好相同，错误被掩盖了：\
 测试要挑能暴露错误的形状。
+
+> **练习**：[`11_conv_backward.ipynb`](exercises/11_conv_backward.ipynb) 请你自己实现带步长和补零的卷积层 `MyConv2d`，前向与反向都写；评分器会识别翻转的卷积核、赋值代替相加、忽略步长、没去掉补零、`dW` 排错轴等典型错误。
 """),
     # ------------------------------------------------------------------------------------------
     md(r"""
@@ -332,6 +334,8 @@ $$
 $$
 
 评估时（`m(x)`，用于画图、采样和评分）用滑动平均，每一行的输出只取决于它自己：$y = \gamma(x-\bar\mu)/\sqrt{\bar\sigma^2+\epsilon}+\beta$。
+
+> **练习**：想先自己推导一遍反向传播再看下面的答案？[`10_batchnorm_backward.ipynb`](exercises/10_batchnorm_backward.ipynb) 按步骤引导你推导并实现训练模式的批归一化 `MyBatchNorm`，评分器会识别把均值和方差当常数、漏掉其中一项、方差除以 $N-1$ 等典型错误。
 """),
     code(r'''
 bn = BatchNorm1d(3, dtype=np.float64)

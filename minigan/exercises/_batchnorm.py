@@ -1,0 +1,86 @@
+"""Checker for the layer exercise ``batchnorm_backward``: ``MyBatchNorm(features, eps=1e-5)`` in training
+mode, x (N, F), params ``gamma`` (F,) and ``beta`` (F,): ``y = gamma xhat + beta`` with ``xhat = (x - mu) /
+sqrt(var + eps)`` over the batch (biased variance); ``backward`` returns ``(dx, {"gamma": dgamma, "beta":
+dbeta})``.  A :class:`~._modules.LayerExercise`; its reference is :mod:`minigan.nn.batchnorm`'s maths."""
+
+# ruff: noqa: E501  (the hints are long Chinese lines)
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._kit import Mistake
+from ._modules import Formula, LayerExercise, behaviours, wrong_layer
+
+
+def norm(s, x, ddof=0, outside=False):
+    """``(xhat, istd)`` of the batch x: variance over N - ddof, eps inside (or outside) the square root."""
+    d = x - x.mean(axis=0)
+    var = (d * d).sum(axis=0) / (len(x) - ddof)
+    istd = 1 / (np.sqrt(var) + s.eps) if outside else 1 / np.sqrt(var + s.eps)
+    return d * istd, istd
+
+
+def bn_dx(s, x, y, dy, mean=1, var=1, gamma=True, kept=None, **how):
+    """``dx = istd (g - mean(g) - xhat mean(g xhat))`` with ``g = gamma dy``; ``mean``/``var`` 0 drop a path."""
+    xh, istd = kept or norm(s, x, **how)
+    g = dy * s.gamma if gamma else dy
+    return istd * (g - mean * g.mean(axis=0) - var * xh * (g * xh).mean(axis=0))
+
+
+def bn_grads(s, x, dy, reduce="sum", of_x=False):
+    xh = x if of_x else norm(s, x)[0]
+    return {"gamma": (dy * xh) if reduce is None else getattr(dy * xh, reduce)(axis=0),
+            "beta": dy if reduce is None else getattr(dy, reduce)(axis=0)}
+
+
+def _init(s, features, eps=1e-5, *, rng=None, dtype=None):
+    s.__dict__.update(eps=eps, gamma=np.ones(features, dtype), beta=np.zeros(features, dtype))
+
+
+BatchNormLayer = wrong_layer(Formula, lambda s, x: s.gamma * norm(s, x)[0] + s.beta, bn_dx, bn_grads, name="BatchNormLayer",
+                             params=lambda s: {"gamma": s.gamma, "beta": s.beta}, __init__=_init)
+
+
+def _kept(s, x):
+    s.kept = norm(s, x)  # the batch's statistics on self, read by backward
+    return BatchNormLayer.f(s, x)
+
+
+def _inputs(rng, shape, dtype, scale):
+    """Each feature with its own mean (up to ±2) and spread; the batch norm must remove both."""
+    return (rng.standard_normal(shape) * scale * rng.uniform(0.5, 2, shape[1]) + rng.uniform(-2, 2, shape[1])).astype(dtype)
+
+
+ISTD = "istd = 1 / sqrt(var + eps)，xhat = (x - mu) * istd"
+FULL = "dx = gamma * istd * (dy - dy.mean(axis=0) - xhat * (dy * xhat).mean(axis=0))"
+BATCHNORM = LayerExercise("batchnorm_backward", "批归一化（训练模式，用这一批的均值与方差）：前向与反向（dx、dgamma、dbeta）", BatchNormLayer, [
+    ((4, 3), {"features": 3}, 1.0), ((3, 4), {"features": 4, "eps": 0.1}, 0.5), ((6, 2), {"features": 2}, 3.0),
+    ((5, 3), {"features": 3, "eps": 1e-3}, 1.0)], [
+    Mistake("constant_stats", f"把这一批的均值 mu 和方差 var 当成了常数：dx = gamma * istd * dy 只是「直接」那一条路。x_i 还经过 mu 和 var 影响每一个输出（批里的每一行都用到了它们），要把这两条路的梯度加上：{FULL}，其中 {ISTD}。",
+            wrong_layer(BatchNormLayer, dx=lambda s, *a: bn_dx(s, *a, mean=0, var=0))),
+    Mistake("no_variance_term", f"漏了经过方差 var 的那一项：dx 减去了 dy 的均值（经过 mu 的路），却没有减去它在 xhat 上的投影 xhat * (dy * xhat).mean(axis=0)（经过 var 的路）。完整的是 {FULL}。",
+            wrong_layer(BatchNormLayer, dx=lambda s, *a: bn_dx(s, *a, var=0))),
+    Mistake("no_mean_term", f"漏了经过均值 mu 的那一项：dx 要减去 dy 的批均值 dy.mean(axis=0)（每个 x_i 都通过 mu 影响整批的输出），你只减去了经过方差的投影。完整的是 {FULL}。",
+            wrong_layer(BatchNormLayer, dx=lambda s, *a: bn_dx(s, *a, mean=0))),
+    Mistake("dx_without_gamma", f"dx 少乘了 gamma：y = gamma * xhat + beta，所以 dL/dxhat = gamma * dy，后面的每一项都带着 gamma：{FULL}。",
+            wrong_layer(BatchNormLayer, dx=lambda s, *a: bn_dx(s, *a, gamma=False))),
+    Mistake("unbiased_variance", "方差用了无偏估计（除以 N - 1，例如 np.var(x, axis=0, ddof=1) 或 x.std(ddof=1)）：训练模式的批归一化按定义除以 N，var = ((x - mu) ** 2).mean(axis=0)，即 np.var(x, axis=0)。（除以 N - 1 的无偏方差只用于更新 running_var。）",
+            wrong_layer(BatchNormLayer, lambda s, x: s.gamma * norm(s, x, ddof=1)[0] + s.beta, lambda s, *a: bn_dx(s, *a, ddof=1))),
+    Mistake("eps_outside_sqrt", f"eps 放在了平方根外面：(x - mu) / (sqrt(var) + eps)。eps 要加在根号里面：{ISTD}（与 minigan、PyTorch 一致）。",
+            wrong_layer(BatchNormLayer, lambda s, x: s.gamma * norm(s, x, outside=True)[0] + s.beta)),
+    Mistake("running_stats", "训练模式用了 running_mean / running_var（刚构造时是 0 和 1）：forward(x) 是训练的那一次前向（生成器 G、判别器 D 的每一步训练都走它），必须用这一批自己的 mu = x.mean(axis=0) 和 var = x.var(axis=0) 做归一化；滑动平均只在评估时（layer(x)，例如画图时的 G(z)）使用。",
+            wrong_layer(BatchNormLayer, lambda s, x: s.gamma * x / (1 + s.eps) ** 0.5 + s.beta)),
+    Mistake("grads_mean", "dgamma 和 dbeta 对批取了平均（.mean(axis=0)）：gamma 和 beta 作用在每一行上，它们的梯度是各行的和，dgamma = (dy * xhat).sum(axis=0)，dbeta = dy.sum(axis=0)。1/N 已经在损失的平均里了。",
+            wrong_layer(BatchNormLayer, grads=lambda s, x, dy: bn_grads(s, x, dy, "mean"))),
+    Mistake("grads_per_row", "dgamma 和 dbeta 没有对批求和：它们与 gamma、beta 同形 (features,)，dgamma = (dy * xhat).sum(axis=0)，dbeta = dy.sum(axis=0)；dy * xhat 本身是 (N, features)。",
+            wrong_layer(BatchNormLayer, grads=lambda s, x, dy: bn_grads(s, x, dy, None))),
+    Mistake("dgamma_of_x", "dgamma 乘的是输入 x：y = gamma * xhat + beta，gamma 乘的是归一化之后的 xhat，所以 dgamma = (dy * xhat).sum(axis=0)（把 xhat 放进 cache）。",
+            wrong_layer(BatchNormLayer, grads=lambda s, x, dy: bn_grads(s, x, dy, of_x=True))),
+    Mistake("state_on_self", "不可重入：批的统计量存在了 self 上（例如 self.mu、self.var、self.istd 或 self.xhat = ...），backward 读到的是最后一次 forward 那一批的。判别器 D 先对真实批、再对生成批各做一次前向，然后才反向，每一批都要用自己的 mu 和 var：把 xhat 和 istd 放进 cache 返回，backward 只从 cache 读取。",
+            wrong_layer(BatchNormLayer, _kept, lambda s, *a: bn_dx(s, *a, kept=s.kept)), "reentrant"),
+    *(m for m in behaviours(BatchNormLayer, "1 / np.sqrt(var + np.float64(eps))、np.zeros(features)（默认 float64）做累加器、x.mean(axis=0, dtype=np.float64)、np.float64(N)")
+      if m.key not in ("state_on_self", "dx_mean_rows"))],
+    f"forward 的数值与训练模式的批归一化不符：mu = x.mean(axis=0)，var = ((x - mu) ** 2).mean(axis=0)（除以 N），{ISTD}，y = gamma * xhat + beta。用这一批自己的统计量，不用 running_mean / running_var。",
+    inputs=_inputs, keywords=("eps",), shapes_hint="数组形状对不上：x 是 (N, features)，mu、var、gamma、beta 以及 dgamma、dbeta 都是 (features,)，对批求均值、求和都用 axis=0；dx 与 x 同形。", default_hint="给 eps 一个默认值：def __init__(self, features, eps=1e-5)。",
+    draw=lambda n, d, out, alpha, seed: ((max(n, 2), d), {"features": d}))

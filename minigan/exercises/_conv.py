@@ -1,0 +1,114 @@
+"""Checker for the layer exercise ``conv_backward``: ``MyConv2d(in_shape, out_channels, kernel, *, stride=1,
+padding=0)`` in minigan's image layout (rows are flattened channels-last (H, W, C) images; ``W`` (C, k, k, F),
+``b`` (F,)): the cross-correlation ``y[n, i, j, f] = b[f] + sum_{c,u,v} xp[n, s i + u, s j + v, c] W[c, u, v, f]``
+and its backward (``dx`` by col2im: overlapping patches add up, the padding cut off).  A
+:class:`~._modules.LayerExercise`; its reference is :mod:`minigan.nn.conv`'s maths (:mod:`minigan.nn.im2col`)."""
+
+# ruff: noqa: E501  (the hints are long Chinese lines)
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..nn.im2col import conv_output_size, im2col, matrix_to_weight, weight_matrix
+from ._kit import Mistake
+from ._modules import Formula, LayerExercise, behaviours, wrong_layer
+
+
+def out_hw(s):
+    return tuple(conv_output_size(v, s.k, s.stride, s.padding) for v in s.in_shape[:2])
+
+
+def cols(s, x):
+    return im2col(x.reshape(len(x), *s.in_shape), s.k, s.stride, s.padding)
+
+
+def conv_y(s, x, W=None, M=None):
+    """``im2col(x) @ M + b`` with ``M`` the weight ``W`` (default: the layer's) as a (k k C, F) matrix."""
+    return (cols(s, x) @ (weight_matrix(s.W if W is None else W) if M is None else M) + s.b).reshape(len(x), -1)
+
+
+def conv_dx(s, x, y, dy, how="+=", step=None, crop="p:p+H"):
+    """col2im of ``dy M^T``: each patch's gradient added (``how``) at offset ``step`` (default: the stride) times
+    its position, then the padding cropped (``crop``)."""
+    (H, W, C), k, p, n, (Ho, Wo) = s.in_shape, s.k, s.padding, len(x), out_hw(s)
+    t, d = step or s.stride, (dy.reshape(-1, s.W.shape[3]) @ weight_matrix(s.W).T).reshape(n, Ho, Wo, k, k, C)
+    out = np.zeros((n, H + 2 * p, W + 2 * p, C), dy.dtype)
+    for i, j in np.ndindex(Ho, Wo) if how == "patch =" else ():  # a loop over the patches, each assigned
+        out[:, i * t:i * t + k, j * t:j * t + k] = d[:, i, j]
+    for u, v in np.ndindex(k, k) if how != "patch =" else ():  # a loop over the kernel's offsets
+        view = out[:, u:u + t * (Ho - 1) + 1:t, v:v + t * (Wo - 1) + 1:t]
+        view[...] = d[:, :, :, u, v] + (view if how == "+=" else 0)
+    return {"p:p+H": out[:, p:p + H, p:p + W], "p:-p": out[:, p:-p, p:-p], "none": out}[crop].reshape(n, -1)
+
+
+def conv_grads(s, x, dy, layout=lambda M, s: matrix_to_weight(M, s.W.shape), db=lambda g, dy, n: g.sum(axis=0)):
+    g = dy.reshape(-1, s.W.shape[3])
+    return {"W": layout(cols(s, x).T @ g, s), "b": db(g, dy, len(x))}
+
+
+def _init(s, in_shape, out_channels, kernel, *, stride=1, padding=0, rng=None, dtype=None, out_first=False):
+    C, F = in_shape[2], out_channels
+    s.__dict__.update(in_shape=tuple(in_shape), k=kernel, stride=stride, padding=padding, b=np.zeros(F, dtype),
+                      W=np.zeros((F, kernel, kernel, C) if out_first else (C, kernel, kernel, F), dtype))
+
+
+ConvLayer = wrong_layer(Formula, conv_y, conv_dx, conv_grads, name="ConvLayer", __init__=_init,
+                        params=lambda s: {"W": s.W, "b": s.b})
+
+
+def _draw(n, d, out, alpha, seed):
+    """A random image shape, kernel, stride and padding (kernel <= the padded image)."""
+    H, W, C, F = 2 + (d + 1) // 2, 2 + seed % 4, 1 + out % 3, 1 + (seed // 4) % 3
+    k, s, p = 1 + (seed // 12) % 4, 1 + (seed // 48) % 2, (seed // 96) % 2
+    k = min(k, H + 2 * p, W + 2 * p)
+    return (n, H * W * C), {"in_shape": (H, W, C), "out_channels": F, "kernel": k, "stride": s, "padding": p}
+
+
+def _dy_width(st, width):
+    H, W, _ = st["in_shape"]
+    k, s, p = st["kernel"], st.get("stride", 1), st.get("padding", 0)
+    return conv_output_size(H, k, s, p) * conv_output_size(W, k, s, p) * st["out_channels"]
+
+
+def _case(n, hwc, F, k, s=None, p=None):
+    extra = {k2: v for k2, v in (("stride", s), ("padding", p)) if v is not None}
+    return (n, int(np.prod(hwc))), {"in_shape": hwc, "out_channels": F, "kernel": k, **extra}, 1.0
+
+
+COL2IM = "dx = col2im(dcols)：dcols = dy.reshape(-1, F) @ M.T 是每一块（patch）的梯度，每块要加回（+=）它在补零图像 xp 上的位置 xp[:, s*i:s*i+k, s*j:s*j+k, :]，再去掉补零 dx = dxp[:, p:p+H, p:p+W]。"
+DW = "dW = (cols.T @ g).reshape(k, k, C, F).transpose(2, 0, 1, 3)，与 W 同形 (C, k, k, F)（cols 的每一行按 行、列、通道 (u, v, c) 的顺序摊平，g = dy.reshape(-1, F)）"
+CONV = LayerExercise("conv_backward", "二维卷积（互相关，步长与补零，通道在后的扁平图像）：前向与反向（dx、dW、db）", ConvLayer, [
+    _case(2, (5, 5, 2), 3, 3, 2, 1), _case(3, (4, 5, 1), 2, 2), _case(1, (6, 6, 2), 1, 4, 2, 1), _case(1, (3, 4, 3), 2, 3, p=1)], [
+    Mistake("transposed", "W 的形状反了：这里（与 minigan 的 Conv2d 一样）卷积核是 (C_in, k, k, C_out)，即 self.W = ...(in_shape[2], kernel, kernel, out_channels)；(C_out, k, k, C_in) 是 PyTorch 的排法。",
+            wrong_layer(ConvLayer, __init__=lambda s, *a, **kw: _init(s, *a, out_first=True, **kw)), "constructor"),
+    Mistake("flipped_kernel", "卷积核翻转了（那是数学上的卷积）：深度学习里的「卷积层」其实是互相关，y[n, i, j, f] = b[f] + sum over (c, u, v) of xp[n, s*i + u, s*j + v, c] * W[c, u, v, f]，不要把 W 上下、左右翻转（W[:, ::-1, ::-1, :]）。",
+            wrong_layer(ConvLayer, lambda s, x: conv_y(s, x, s.W[:, ::-1, ::-1, :]))),
+    Mistake("weight_flatten_order", "权重摊平的顺序与块不一致：cols 的每一行按 (u, v, c)（行、列、通道）摊平，W 是 (C, k, k, F)，直接 W.reshape(-1, F) 得到的是 (c, u, v) 的顺序。先换轴再摊平：M = W.transpose(1, 2, 0, 3).reshape(k * k * C, F)。",
+            wrong_layer(ConvLayer, lambda s, x: conv_y(s, x, M=s.W.reshape(-1, s.W.shape[3])))),
+    Mistake("col2im_assign", "重叠的块在 dx 里被「赋值」而不是「相加」：col2im 按核的偏移 (u, v) 循环时写了 dxp[...] = ...，被几块同时盖住的像素（核比步长大，k > s）只留下了最后一块的梯度。改成 +=：" + COL2IM,
+            wrong_layer(ConvLayer, dx=lambda s, *a: conv_dx(s, *a, how="="))),
+    Mistake("patch_assign", "重叠的块在 dx 里被「赋值」而不是「相加」：按输出位置 (i, j) 循环时写了 dxp[:, s*i:s*i+k, s*j:s*j+k, :] = ...，后面的块覆盖了前面的块在重叠像素上的梯度（k > s 时块有重叠）。改成 +=：" + COL2IM,
+            wrong_layer(ConvLayer, dx=lambda s, *a: conv_dx(s, *a, how="patch ="))),
+    Mistake("stride_ignored", "反向传播忽略了步长：第 (i, j) 块来自补零图像 xp 的 [s*i : s*i + k, s*j : s*j + k]，它的梯度也要加回那里，而不是 [i : i + k, j : j + k]。" + COL2IM,
+            wrong_layer(ConvLayer, dx=lambda s, *a: conv_dx(s, *a, step=1))),
+    Mistake("padding_not_cropped", "dx 没有去掉补零：col2im 加回的是补零之后的图像 xp (N, H + 2p, W + 2p, C)，而 dx 必须与 x 同形，取 dx = dxp[:, p:p+H, p:p+W]（补上的零不是输入，它们的梯度丢掉）。",
+            wrong_layer(ConvLayer, dx=lambda s, *a: conv_dx(s, *a, crop="none"))),
+    Mistake("crop_minus_zero", "padding = 0 时 dx 是空数组：dxp[:, p:-p, p:-p] 在 p = 0 时成了 dxp[:, 0:0, 0:0]（-0 就是 0）。用 dxp[:, p:p+H, p:p+W] 或 dxp[:, p:H+p, p:W+p] 去掉补零。",
+            wrong_layer(ConvLayer, dx=lambda s, *a: conv_dx(s, *a, crop="p:-p"))),
+    Mistake("dW_out_first", f"dW 的排法是 (C_out, k, k, C_in)（PyTorch 的排法）：这里的 W 是 (C_in, k, k, C_out)，dW 必须与它同形：{DW}。",
+            wrong_layer(ConvLayer, grads=lambda s, x, dy: conv_grads(s, x, dy, lambda M, s: matrix_to_weight(M, s.W.shape).transpose(3, 1, 2, 0)))),
+    Mistake("dW_kkcf", f"dW 的形状是 (k, k, C_in, C_out)：cols.T @ g 按 (u, v, c) 摊平，reshape 成 (k, k, C, F) 之后还要换轴，{DW}。",
+            wrong_layer(ConvLayer, grads=lambda s, x, dy: conv_grads(s, x, dy, lambda M, s: M.reshape(s.k, s.k, -1, s.W.shape[3])))),
+    Mistake("dW_reshape_order", f"dW 的数值排错了位置：(cols.T @ g).reshape(W.shape) 形状对，但 cols 的列按 (u, v, c) 排，W 按 (c, u, v) 排，直接 reshape 把数放错了格子。{DW}。",
+            wrong_layer(ConvLayer, grads=lambda s, x, dy: conv_grads(s, x, dy, lambda M, s: M.reshape(s.W.shape)))),
+    Mistake("db_dense", "db 只对批求和了（照搬了全连接层的 dy.sum(axis=0)）：偏置 b[f] 加到了每个位置 (i, j) 的通道 f 上，所以 db 要对批和所有位置求和，db = dy.reshape(-1, F).sum(axis=0)，形状 (C_out,)。",
+            wrong_layer(ConvLayer, grads=lambda s, x, dy: conv_grads(s, x, dy, db=lambda g, dy, n: dy.sum(axis=0)))),
+    Mistake("db_per_image", "db 没有对批求和：每张图像各算了一份 (N, C_out)。偏置被批里的每张图像、每个位置共用，db = dy.reshape(-1, F).sum(axis=0)，形状 (C_out,)。",
+            wrong_layer(ConvLayer, grads=lambda s, x, dy: conv_grads(s, x, dy, db=lambda g, dy, n: g.reshape(n, -1, g.shape[1]).sum(axis=1)))),
+    *(m for m in behaviours(ConvLayer, "np.zeros((N, H + 2p, W + 2p, C))（默认 float64）做补零或 col2im 的累加器、np.pad 之后 .astype(float)、np.float64 标量")
+      if m.key != "dx_mean_rows")],
+    "forward 的数值与卷积层不符：y[n, i, j, f] = b[f] + sum over (c, u, v) of xp[n, s*i + u, s*j + v, c] * W[c, u, v, f]，xp 是四周补了 p 圈零的图像，输出 (N, Ho * Wo * F) 按 (i, j, f) 摊平，Ho = (H + 2p - k) // s + 1。",
+    keywords=("stride", "padding"), dy_width=_dy_width, draw=_draw,
+    shapes_hint="数组形状对不上：x 的一行是摊平的 (H, W, C) 图像，先 x.reshape(N, H, W, C)；块矩阵 cols 是 (N * Ho * Wo, k * k * C)，权重矩阵 M 是 (k * k * C, F)，y = cols @ M + b；dcols = dy.reshape(-1, F) @ M.T；dx 与 x 同形 (N, H * W * C)，dW 与 W 同形 (C, k, k, F)。",
+    default_hint="给 stride 和 padding 默认值：def __init__(self, in_shape, out_channels, kernel, *, stride=1, padding=0)。")
