@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 
 import numpy as np
@@ -408,20 +407,6 @@ def test_every_listed_mistake_has_a_wrong_answer_here():
         assert wanted <= hints.keys(), wanted - hints.keys()
         named = {key for key in wanted for n, _, words in WRONG if n == name and words in hints[key]}
         assert named == wanted, wanted - named
-
-
-@pytest.mark.parametrize("name", ["batchnorm_backward", "conv_backward"])
-def test_each_check_takes_under_half_a_second(name):
-    """The brief's bound, on the correct answers and every wrong one (the table's and these); generous
-    here, since test machines are shared (the measured worst is in the commit message)."""
-    answers = [a for n, a in CORRECT if n == name] + [a for n, a, _ in WRONG if n == name]
-    answers += [m.answer for m in mistakes(name)]
-    worst = 0.0
-    for answer in answers:
-        t = time.perf_counter()
-        check(name, answer)
-        worst = max(worst, time.perf_counter() - t)
-    assert worst < 1.5, worst
 
 
 class TodoBatchNorm(MyBatchNorm):

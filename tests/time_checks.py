@@ -4,7 +4,7 @@ tests/exercise_answers*.py, every wrong answer there, and every mistake of every
     python tests/time_checks.py          # the slowest checks, median of 3 runs each
     python tests/time_checks.py --all    # every check
 
-The target (issue 22) is every check under 0.5 s; run it on an otherwise idle machine.  Not a test:
+The target (issues 22 and 24) is every check under 0.5 s; run it on an otherwise idle machine.  Not a test:
 a timed unit test would fail on a busy machine for no fault of the code.
 """
 
@@ -36,6 +36,9 @@ def answers():
                 yield layer[name.lower()], f"correct {name}", value
         for wrong in getattr(module, "WRONG", []):
             yield wrong.exercise, f"wrong {getattr(wrong.answer, '__name__', wrong.answer)}", wrong.answer
+    classic = importlib.import_module("test_exercises_classic")  # batchnorm_backward, conv_backward
+    for exercise, answer, *_ in classic.CORRECT + classic.WRONG:
+        yield exercise, f"{'wrong' if _ else 'correct'} {answer.__name__}", answer
     for exercise in EXERCISES:
         for m in mistakes(exercise):
             yield exercise, f"table {m.key}", m.answer
