@@ -172,6 +172,85 @@ class BatchNormInPlace(MyBatchNorm):
         return self.gamma * xhat + self.beta, (x + mu, xhat, mu, var)
 
 
+class BatchNormLayerNorm(MyBatchNorm):
+    def stats(self, x):
+        return x.mean(axis=1, keepdims=True), x.var(axis=1, keepdims=True)
+
+
+class BatchNormNoBeta(MyBatchNorm):
+    def forward(self, x):
+        y, cache = super().forward(x)
+        return y - self.beta, cache
+
+
+class BatchNormNoGamma(MyBatchNorm):
+    def forward(self, x):
+        y, cache = super().forward(x)
+        return cache[1] + self.beta, cache
+
+
+class BatchNormGradsSwapped(MyBatchNorm):
+    def backward(self, dy, cache):
+        dx, grads = super().backward(dy, cache)
+        return dx, {"gamma": grads["beta"], "beta": grads["gamma"]}
+
+
+class BatchNormGradsAxis1(MyBatchNorm):
+    def backward(self, dy, cache):
+        dx, _ = super().backward(dy, cache)
+        return dx, {"gamma": (dy * cache[1]).sum(axis=1), "beta": dy.sum(axis=1)}
+
+
+class BatchNormStaged(MyBatchNorm):
+    """The staged backward with one slip in a chosen place: ``half`` the -1/2 of dxhat/dvar, ``two`` the 2 of
+    dvar/dx_i, ``mean_n`` the 1/N of dmu/dx_i."""
+
+    slip = ""
+
+    def backward(self, dy, cache):
+        x, xhat, mu, var = cache
+        n, dxhat = x.shape[0], dy * self.gamma
+        dvar = (dxhat * (x - mu)).sum(axis=0) * (-1.0 if self.slip == "half" else -0.5) * (var + self.eps) ** -1.5
+        dmu = -(dxhat / np.sqrt(var + self.eps)).sum(axis=0)
+        dx = (dxhat / np.sqrt(var + self.eps) + dvar * (1.0 if self.slip == "two" else 2.0) * (x - mu) / n
+              + dmu / (1 if self.slip == "mean_n" else n))
+        return dx, {"gamma": (dy * xhat).sum(axis=0), "beta": dy.sum(axis=0)}
+
+
+class BatchNormDvarWithoutHalf(BatchNormStaged):
+    slip = "half"
+
+
+class BatchNormVarPathWithoutTwo(BatchNormStaged):
+    slip = "two"
+
+
+class BatchNormMeanPathWithoutN(BatchNormStaged):
+    slip = "mean_n"
+
+
+class BatchNormFloat64Params(MyBatchNorm):
+    def __init__(self, features, eps=1e-5):
+        super().__init__(features, eps)
+        self.gamma, self.beta = np.ones(features), np.zeros(features)
+
+
+class BatchNormTorchNames(MyBatchNorm):
+    """weight and bias, PyTorch's names, for gamma and beta."""
+
+    def __init__(self, features, eps=1e-5):
+        self.eps, self.weight, self.bias = eps, np.ones(features, np.float32), np.zeros(features, np.float32)
+
+    def params(self):
+        return {"weight": self.weight, "bias": self.bias}
+
+
+class BatchNormGradKeysPrefixed(MyBatchNorm):
+    def backward(self, dy, cache):
+        dx, grads = super().backward(dy, cache)
+        return dx, {"d" + k: v for k, v in grads.items()}
+
+
 # ======================================================================================
 # Convolution: minigan's layer adapted, and a learner's (loops over the output positions).
 
@@ -185,8 +264,8 @@ class LibraryConv(Conv2d):
 class MyConv2d(Module):
     def __init__(self, in_shape, out_channels, kernel, *, stride=1, padding=0):
         self.in_shape, self.k, self.s, self.p = tuple(in_shape), kernel, stride, padding
-        self.W = np.random.default_rng(0).standard_normal((in_shape[2], kernel, kernel, out_channels)) * 0.1
-        self.b = np.zeros(out_channels)
+        W = np.random.default_rng(0).standard_normal((in_shape[2], kernel, kernel, out_channels)) * 0.1
+        self.W, self.b = W.astype(np.float32), np.zeros(out_channels, np.float32)
 
     def params(self):
         return {"W": self.W, "b": self.b}
@@ -310,6 +389,90 @@ class ConvUpcast(MyConv2d):
         return xp
 
 
+class ConvChannelsFirstInput(MyConv2d):
+    def pad(self, x):
+        H, W, C = self.in_shape
+        p = self.p
+        return np.pad(x.reshape(len(x), C, H, W).transpose(0, 2, 3, 1), ((0, 0), (p, p), (p, p), (0, 0)))
+
+
+class ConvOutputChannelsFirst(MyConv2d):
+    def forward(self, x):
+        y, xp = super().forward(x)
+        Ho, Wo = self.sizes()
+        return y.reshape(len(x), Ho, Wo, -1).transpose(0, 3, 1, 2).reshape(len(x), -1), xp
+
+
+class ConvDWStrideIgnored(MyConv2d):
+    """dx right; dW from the patches xp[i:i+k, j:j+k], as if the stride were 1."""
+
+    def backward(self, dy, cache):
+        dx, grads = super().backward(dy, cache)
+        xp, (Ho, Wo), k, F = cache, self.sizes(), self.k, self.W.shape[3]
+        g = dy.reshape(len(dy), Ho, Wo, F)
+        dM = sum(xp[:, i:i + k, j:j + k].reshape(len(dy), -1).T @ g[:, i, j] for i in range(Ho) for j in range(Wo))
+        return dx, {"W": self.weight_grad(dM), "b": grads["b"]}
+
+
+class ConvDWLastImage(MyConv2d):
+    """One image at a time, dW set (not added) in the loop."""
+
+    def backward(self, dy, cache):
+        dx, grads = super().backward(dy, cache)
+        for n in range(len(dy)):
+            dW = super().backward(dy[n:n + 1], cache[n:n + 1])[1]["W"]
+        return dx, {"W": dW, "b": grads["b"]}
+
+
+class ConvDxFullConvolution(MyConv2d):
+    """dx as the full convolution of dy (zeros inserted between its rows and columns for the stride, padded by k - 1)
+    with the kernel, not flipped."""
+
+    def backward(self, dy, cache):
+        _, grads = super().backward(dy, cache)
+        xp, (Ho, Wo), k, s = cache, self.sizes(), self.k, self.s
+        n, F = len(dy), self.W.shape[3]
+        spread = np.zeros((n, s * (Ho - 1) + 1, s * (Wo - 1) + 1, F), dy.dtype)
+        spread[:, ::s, ::s] = dy.reshape(n, Ho, Wo, F)
+        extra = (xp.shape[1] - spread.shape[1] - k + 1, xp.shape[2] - spread.shape[2] - k + 1)
+        big = np.pad(spread, ((0, 0), (k - 1, k - 1 + extra[0]), (k - 1, k - 1 + extra[1]), (0, 0)))
+        dxp = np.zeros_like(xp)
+        for u in range(k):
+            for v in range(k):
+                dxp += big[:, u:u + xp.shape[1], v:v + xp.shape[2]] @ self.W[:, u, v, :].T
+        return self.crop(dxp).reshape(n, -1), grads
+
+
+class ConvOutputSizePaddingOnce(MyConv2d):
+    def sizes(self):
+        H, W, C = self.in_shape
+        return (H + self.p - self.k) // self.s + 1, (W + self.p - self.k) // self.s + 1
+
+
+class ConvFloat64Params(MyConv2d):
+    def __init__(self, in_shape, out_channels, kernel, *, stride=1, padding=0):
+        super().__init__(in_shape, out_channels, kernel, stride=stride, padding=padding)
+        self.W, self.b = self.W.astype(np.float64), np.zeros(out_channels)
+
+
+class ConvTorchKeys(MyConv2d):
+    def params(self):
+        return {"weight": self.W, "bias": self.b}
+
+
+class ConvDWOfUnpaddedX(MyConv2d):
+    """dW from the patches of x itself, not of the padded xp."""
+
+    def backward(self, dy, cache):
+        dx, grads = super().backward(dy, cache)
+        H, W, _ = self.in_shape
+        x, k, s, F = cache[:, self.p:self.p + H, self.p:self.p + W], self.k, self.s, self.W.shape[3]
+        g, (Ho, Wo) = dy.reshape(len(dy), *self.sizes(), F), self.sizes()
+        dM = sum(x[:, i * s:i * s + k, j * s:j * s + k].reshape(len(dy), -1).T @ g[:, i, j]
+                 for i in range(Ho) for j in range(Wo))
+        return dx, {"W": self.weight_grad(dM), "b": grads["b"]}
+
+
 class ConvCol2imAssigned(MyConv2d):
     """im2col-style backward whose col2im loops over the kernel offsets, with = for +=."""
 
@@ -346,6 +509,11 @@ WRONG = [
     ("batchnorm_backward", BatchNormStatsOnSelf, "批的统计量存在了 self 上"),
     ("batchnorm_backward", BatchNormUpcast, "dtype 被提升了"),
     ("batchnorm_backward", BatchNormInPlace, "原地修改了输入 x"),
+    ("batchnorm_backward", BatchNormLayerNorm, "那是层归一化"),
+    ("batchnorm_backward", BatchNormNoBeta, "forward 漏了 beta"),
+    ("batchnorm_backward", BatchNormNoGamma, "forward 漏了 gamma"),
+    ("batchnorm_backward", BatchNormGradsSwapped, "dgamma 和 dbeta 对调了"),
+    ("batchnorm_backward", BatchNormGradsAxis1, "沿 axis=1 求和了"),
     ("conv_backward", ConvFlipped, "卷积核翻转了"),
     ("conv_backward", ConvWeightReshaped, "权重摊平的顺序与块不一致"),
     ("conv_backward", ConvPatchAssigned, "按输出位置 (i, j) 循环时写了"),
@@ -360,11 +528,32 @@ WRONG = [
     ("conv_backward", ConvBiasPerImage, "每张图像各算了一份"),
     ("conv_backward", ConvPaddedOnSelf, "不可重入"),
     ("conv_backward", ConvUpcast, "dtype 被提升了"),
+    ("conv_backward", ConvChannelsFirstInput, "把输入读成了通道在前的图像"),
+    ("conv_backward", ConvOutputChannelsFirst, "输出按 (f, i, j) 的顺序摊平了"),
+    ("conv_backward", ConvDWStrideIgnored, "dW 忽略了步长"),
+    ("conv_backward", ConvDWLastImage, "dW 只含最后一张图像的贡献"),
+    ("conv_backward", ConvDxFullConvolution, "dx 用的卷积核没有翻转"),
 ]
 
 
 def ids(pairs):
     return [f"{p[0]}:{p[1].__name__}" for p in pairs]
+
+
+#: wrong answers whose hint is no table entry: the exercise's own diagnosis (the coefficients of dx's three terms),
+#: the parameters' own dtype and names, grads' keys, y's size, a shape error: (exercise, answer, words of the hint)
+DIAGNOSED = [
+    ("batchnorm_backward", BatchNormDvarWithoutHalf, "b = 2（都应为 1）：经过方差 var 的那一项"),
+    ("batchnorm_backward", BatchNormVarPathWithoutTwo, "dvar/dx_i = 2 (x_i - mu) / N 里的 2 漏了"),
+    ("batchnorm_backward", BatchNormMeanPathWithoutN, "a = 4、b = 1（都应为 1）：经过均值 mu 的那一项"),
+    ("batchnorm_backward", BatchNormFloat64Params, "参数要建成 float32"),
+    ("batchnorm_backward", BatchNormTorchNames, "参数要存为 self.gamma"),
+    ("batchnorm_backward", BatchNormGradKeysPrefixed, "必须恰好有 params() 的这些键 ['beta', 'gamma']"),
+    ("conv_backward", ConvFloat64Params, "参数要建成 float32"),
+    ("conv_backward", ConvTorchKeys, "键名是约定的一部分"),
+    ("conv_backward", ConvOutputSizePaddingOnce, "Ho = (H + 2p - k) // s + 1"),
+    ("conv_backward", ConvDWOfUnpaddedX, "补零后 xp 的块"),
+]
 
 
 def test_registered_with_a_documented_contract():
@@ -396,13 +585,22 @@ def test_wrong_answers_fail_with_the_hint_naming_the_mistake(name, answer, words
         assert any("\u4e00" <= ch <= "\u9fff" for ch in line), line
 
 
+@pytest.mark.parametrize("name, answer, words", DIAGNOSED, ids=ids(DIAGNOSED))
+def test_a_mistake_outside_the_table_is_diagnosed(name, answer, words):
+    result = check(name, answer)
+    assert not result and words in result.hints[0], str(result)
+    assert len(result.hints) <= 2, str(result)  # the one mistake (and a pointer to it), not a cascade
+
+
 def test_every_listed_mistake_has_a_wrong_answer_here():
     keys = {"batchnorm_backward": {"constant_stats", "no_variance_term", "no_mean_term", "unbiased_variance",
                                    "eps_outside_sqrt", "grads_mean", "grads_per_row", "running_stats",
-                                   "state_on_self", "upcast", "modifies_input"},
+                                   "state_on_self", "upcast", "modifies_input", "layer_norm_axis", "no_beta",
+                                   "no_gamma", "grads_swapped", "grads_axis1"},
             "conv_backward": {"flipped_kernel", "col2im_assign", "patch_assign", "stride_ignored",
                               "padding_not_cropped", "dW_out_first", "dW_kkcf", "db_dense", "db_per_image",
-                              "state_on_self", "upcast"}}
+                              "state_on_self", "upcast", "input_channels_first", "output_channels_first",
+                              "dW_stride_ignored", "dW_last_image", "dx_kernel_not_flipped"}}
     for name, wanted in keys.items():
         hints = {m.key: m.hint for m in mistakes(name)}
         assert wanted <= hints.keys(), wanted - hints.keys()

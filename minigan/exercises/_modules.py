@@ -126,6 +126,12 @@ def _call(layer, what, *args):
     return out
 
 
+def require_keys(grads, ref) -> None:
+    """``grads`` must be a dict with exactly the keys of ``ref`` (the reference's grads)."""
+    if not (isinstance(grads, dict) and grads.keys() == ref.keys()):
+        raise Failure(f"grads 是 {grads!r:.60}，params() 的键是 {sorted(ref)}", f"backward 返回的 grads 必须恰好有 params() 的这些键 {sorted(ref)}，不多也不少、不能改名；你的是 {sorted(grads) if isinstance(grads, dict) else grads!r:.40}（优化器按名字把梯度对应到参数上；没有参数的层返回 {{}}）。")
+
+
 def _pick(out, part):
     return out[part == "dx"] if part in ("y", "dx") else (out[2].get(part) if isinstance(out[2], dict) else None)
 
@@ -153,6 +159,9 @@ class LayerExercise:
     dy_width: Callable = lambda settings, width: settings.get("n_out", width)  # dy's columns
     draw: Callable | None = None  # the property's (n, d, out, alpha, seed) -> (x's shape, settings)
     shapes_hint: str = SHAPES  # said for a matmul or broadcasting error
+    y_shape_hint: str = ""  # said when y has the wrong shape (default: forward_hint)
+    diagnose: Callable | None = None  # (exercise, part, got, case, x, dy) -> a hint when no mistake matches
+    own_dtype: bool = False  # the layer's own parameters must be float32 (its constructor takes no dtype)
 
     def build(self, cls, settings, **kwargs):
         return cls(*(v for k, v in settings.items() if k not in self.keywords),
@@ -172,13 +181,18 @@ class LayerExercise:
         layer = kit.call_learner(f"构造函数 {answer.__name__}({args})", self.build, answer, case.settings, **kwargs)
         rng = np.random.default_rng([case.seed, 1])
         for name, want in ref.items():
-            have = np.shape(getattr(layer, name, None))
+            if not hasattr(layer, name):
+                raise Failure(f"{answer.__name__}({args}) 没有属性 self.{name}", f"参数要存为 self.{name}（形状 {shape_str(want.shape)}），params() 返回 " + "{" + ", ".join(f"'{k}': self.{k}" for k in ref) + "}：评分器和优化器按这些名字找参数（不要改名，例如 weight、bias）。")
+            have = np.shape(getattr(layer, name))
             if have != want.shape:
                 raise Failure(f"{answer.__name__}({args}).{name} 的形状是 {shape_str(have)}，应为 {shape_str(want.shape)}", self.hint("transposed", W_OUT_IN) if have == want.shape[::-1] else f"把参数存为 self.{name}，形状 {shape_str(want.shape)}。")
             setattr(layer, name, (rng.standard_normal(want.shape) * 0.7).astype(dtype))
         params = _call(layer, "params")
-        if params.keys() != ref.keys() or any(p is not getattr(layer, k) for k, p in params.items()):
-            raise Failure(f"params() 返回了 {sorted(params)}，不是参数数组本身", "params() 必须返回数组本身 {" + ", ".join(f"'{k}': self.{k}" for k in ref) + "}（不是副本；没有参数的层返回 {}）：优化器和梯度检验会原地修改它们。")
+        wanted = "{" + ", ".join(f"'{k}': self.{k}" for k in ref) + "}"
+        if params.keys() != ref.keys():
+            raise Failure(f"params() 的键是 {sorted(params)}，应为 {sorted(ref)}", f"params() 返回 {wanted}：键名是约定的一部分（不要改名，例如 weight、bias），优化器按名字把梯度对应到参数上，backward 返回的 grads 也用同样的键（没有参数的层返回 {{}}）。")
+        if any(p is not getattr(layer, k) for k, p in params.items()):
+            raise Failure(f"params() 返回的不是参数数组本身（{sorted(params)}）", f"params() 必须返回数组本身 {wanted}（不是副本）：优化器和梯度检验会原地修改它们。")
         return layer
 
     def data(self, case, dtype=F64):
@@ -215,6 +229,22 @@ class LayerExercise:
                 continue
         return ""
 
+    def diagnosis(self, part, got, case, x=None, dy=None) -> str:
+        """The exercise's own reading of a wrong ``part`` no mistake explains (``""``: none)."""
+        if self.diagnose is None:
+            return ""
+        (x, dy) = (x, dy) if x is not None else self.data(case)
+        with np.errstate(all="ignore"):
+            return self.diagnose(self, part, _pick(got, part), case, x, dy)
+
+    def params_dtype(self, answer, case) -> None:
+        """The layer's own parameters (before the checker replaces them) are float32, as minigan's layers are."""
+        takes = inspect.signature(answer).parameters
+        layer = self.build(answer, case.settings, **({"dtype": F32} if "dtype" in takes else {}))
+        for name, p in _call(layer, "params").items():
+            if getattr(p, "dtype", F32) != F32:
+                raise Failure(f"{answer.__name__} 自己创建的参数 {name} 是 {np.dtype(p.dtype).name}", "参数要建成 float32（例如 np.ones(n, dtype=np.float32)，或 .astype(np.float32)）：np.ones、np.zeros、rng.standard_normal 默认得到 float64，float32 的网络经过这一层就被提升为 float64 了。评分器测数值时会换上自己的参数，所以只在这里看得出来。")
+
     def explain(self, exc: BaseException) -> str:
         text = str(kit.original(exc))
         return self.default_hint if "required positional argument" in text else self.shapes_hint if any(
@@ -236,7 +266,8 @@ class LayerExercise:
         for part in ("dx", *self.build(self.reference, cases[0].settings).params()):
             s.run(f"backward：{'d' * (part != 'dx')}{part}（梯度检验）", lambda part=part: self.gradient(answer, cases, part))
         s.run("可重入：穿插推理前向、逆序反向", lambda: self.reentrant(answer, cases[0]))
-        s.run("dtype（float32 与 float64）、grads 的键、输入不变", lambda: self.values(answer, cases[:1], (F32, F64)))
+        s.run("dtype（float32 与 float64）、grads 的键、输入不变", lambda: (
+            self.values(answer, cases[:1], (F32, F64)), self.own_dtype and self.params_dtype(answer, cases[0]))[0])
         if self.zero_slopes is not None:
             s.run("恰好为零的输入：x = ±0", lambda: self.regime(answer, cases[0], "zeros"))
         if self.extreme_hint is not None:
@@ -254,8 +285,8 @@ class LayerExercise:
         for case, dtype in ((case, dtype) for case in cases for dtype in dtypes):
             x, dy = self.data(case, dtype)
             got, ref = self.trip(answer, case, x, dy, dtype, not parts), self.trip(self.reference, case, x, dy, dtype)
-            if not parts and not (isinstance(got[2], dict) and got[2].keys() == ref[2].keys()):
-                raise Failure(f"grads 是 {got[2]!r:.60}，params() 的键是 {sorted(ref[2])}", f"backward 返回的 grads 必须恰好有 params() 的这些键 {sorted(ref[2])}，不多也不少、不能改名；你的是 {sorted(got[2]) if isinstance(got[2], dict) else got[2]!r:.40}（优化器按名字把梯度对应到参数上；没有参数的层返回 {{}}）。")
+            if not parts:
+                require_keys(got[2], ref[2])
             for part in parts or ("y", "dx", *ref[2]):
                 (mine, want), name = (_pick(got, part), _pick(ref, part)), part if part in ("y", "dx") else "d" + part
                 if isinstance(mine, np.ndarray) and mine.shape == want.shape:
@@ -263,13 +294,16 @@ class LayerExercise:
                     if kit.tree_equal(mine, want, kit.tolerance(dtype)):
                         continue
                 shown = (f"最大绝对误差 {np.max(np.abs(mine - want)):.2e}" if np.shape(mine) == want.shape else f"形状是 {shape_str(np.shape(mine))}，应为 {shape_str(want.shape)}")
-                raise Failure("：".join(filter(None, (case.label, f"{name} 的{shown}"))), self.match(got, case, part, x, dy, dtype) or (self.forward_hint if part == "y" else f"见上面 {name} 的梯度检验。"))
+                raise Failure("：".join(filter(None, (case.label, f"{name} 的{shown}"))), self.match(got, case, part, x, dy, dtype) or self.diagnosis(part, got, case, x, dy) or (
+                    (self.y_shape_hint if np.shape(mine) != want.shape else "") or self.forward_hint if part == "y" else f"见上面 {name} 的梯度检验。"))
         return f"{len(cases)} 个用例（{'、'.join(d.name for d in dtypes)}）：dtype 与数值都与 minigan 的参考实现一致"
 
     def gradient(self, answer, cases, part):
         worst, what = [], part if part == "dx" else f"d{part}"
         for case in cases:
             (x, dy), got, layer = self.data(case), self.trip(answer, case), self.layer(answer, case, F64)
+            if part != "dx":
+                require_keys(got[2], self.trip(self.reference, case)[2])
             self.require_dtype(what, _pick(got, part), F64)
             num, noise = kit.numeric_gradient(lambda layer=layer, x=x: _call(layer, "forward", x.copy())[0],
                                               x if part == "dx" else _call(layer, "params")[part], dy)
@@ -277,7 +311,8 @@ class LayerExercise:
                 ref = _pick(self.trip(self.reference, case), part)
                 worst.append(kit.gradient_verdict(what, _pick(got, part), num, noise, ref, n=x.shape[0]))
             except Failure as f:
-                raise Failure(f"{case.label}：{f.detail}", self.match(got, case, part) or f.hint) from None
+                raise Failure(f"{case.label}：{f.detail}", self.match(got, case, part) or self.diagnosis(part, got, case)
+                              or f.hint) from None
         return f"{len(cases)} 个用例，与有限差分相比，最大相对误差 {max(worst):.1e}"
 
     def reentrant(self, answer, case, dtype=F64):
