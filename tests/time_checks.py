@@ -3,6 +3,7 @@ tests/exercise_answers*.py, every wrong answer there, and every mistake of every
 
     python tests/time_checks.py          # the slowest checks, median of 3 runs each
     python tests/time_checks.py --all    # every check
+    python tests/time_checks.py conv_backward batchnorm_backward   # only these exercises
 
 The target (issues 22 and 24) is every check under 0.5 s; run it on an otherwise idle machine.  Not a test:
 a timed unit test would fail on a busy machine for no fault of the code.
@@ -37,7 +38,7 @@ def answers():
         for wrong in getattr(module, "WRONG", []):
             yield wrong.exercise, f"wrong {getattr(wrong.answer, '__name__', wrong.answer)}", wrong.answer
     classic = importlib.import_module("test_exercises_classic")  # batchnorm_backward, conv_backward
-    for exercise, answer, *_ in classic.CORRECT + classic.WRONG:
+    for exercise, answer, *_ in classic.CORRECT + classic.WRONG + classic.DIAGNOSED:
         yield exercise, f"{'wrong' if _ else 'correct'} {answer.__name__}", answer
     for exercise in EXERCISES:
         for m in mistakes(exercise):
@@ -46,8 +47,10 @@ def answers():
 
 def main(argv: list[str]) -> int:
     check("dense", importlib.import_module("exercise_answers").MyDense)  # imports (hypothesis) out of the way
-    times = []
+    times, only = [], [a for a in argv if a in EXERCISES]
     for exercise, kind, answer in answers():
+        if only and exercise not in only:
+            continue
         runs = []
         for _ in range(3):
             start = time.perf_counter()

@@ -347,16 +347,18 @@ def factor_hint(what: str, got, ref, *, n: int | None = None) -> str:
 # Property tests with hypothesis, run inside a check.
 
 def run_property(strategy, prop: Callable, describe_example: Callable, explain: Callable, *,
-                 max_examples: int, what: str) -> str:
+                 max_examples: int, what: str, shrink: bool = True) -> str:
     """Run ``prop(example)`` on up to ``max_examples`` examples from ``strategy`` (derandomised, no database, no
-    deadline, quiet); the smallest failing example, shrunk by hypothesis, becomes a :class:`Failure`."""
+    deadline, quiet); the smallest failing example, shrunk by hypothesis, becomes a :class:`Failure`.  ``shrink``
+    False: the first failing example (when an earlier check already failed, the learner has a hint to work on, and
+    shrinking would double the time a wrong answer's check takes)."""
     from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 
     last: dict = {}
 
     @settings(max_examples=max_examples, database=None, deadline=None, derandomize=True,
               suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet, report_multiple_bugs=False,
-              phases=(Phase.explicit, Phase.generate, Phase.shrink))
+              phases=(Phase.explicit, Phase.generate, *((Phase.shrink,) if shrink else ())))
     @given(strategy)
     def property_test(example):
         last["example"] = example
@@ -530,7 +532,8 @@ class FunctionExercise:
         if self.float32 is not None:
             s.run("float32 进、float32 出", lambda: self.dtype_kept(answer, seed))
         if self.strategy is not None:
-            s.run("性质测试（hypothesis）：随机输入与 dtype", lambda: self.property(answer, max_examples))
+            s.run("性质测试（hypothesis）：随机输入与 dtype",
+                  lambda: self.property(answer, max_examples, shrink=not result.failed))
 
     def output(self, answer, case: Case):
         args, kwargs = case.fresh()
@@ -635,7 +638,7 @@ class FunctionExercise:
 
     upcast: str = UPCAST.format(culprits="np.float64(...) 系数、np.zeros(shape) / np.ones(shape)（默认 float64）")
 
-    def property(self, answer, max_examples: int) -> str:
+    def property(self, answer, max_examples: int, shrink: bool = True) -> str:
         def prop(drawn):
             case = self.example(drawn)
             got_out = self.output(answer, case)
@@ -643,7 +646,8 @@ class FunctionExercise:
                 if not self.equal(part, part.get(got_out), part.get(self.expected(case)), case.dtype):
                     raise Failure(f"{part.name} 与参考答案不同", self.explain_difference(part, got_out, case, f"见上面 {part.name} 那一项检查。"))
 
-        return run_property(self.strategy(), prop, lambda drawn: self.example(drawn).label, self.explain, max_examples=max_examples, what="与参考答案一致")
+        return run_property(self.strategy(), prop, lambda drawn: self.example(drawn).label, self.explain, max_examples=max_examples, what="与参考答案一致",
+                            shrink=shrink)
 
 
 def snapshot_state(obj):

@@ -272,7 +272,8 @@ class LayerExercise:
             s.run("恰好为零的输入：x = ±0", lambda: self.regime(answer, cases[0], "zeros"))
         if self.extreme_hint is not None:
             s.run("极端输入：x = ±1e4（float64 与 float32）", lambda: self.regime(answer, cases[0], "extremes"))
-        s.run("性质测试（hypothesis）：形状、dtype、数值", lambda: self.property(answer, max_examples))
+        s.run("性质测试（hypothesis）：形状、dtype、数值",
+              lambda: self.property(answer, max_examples, shrink=not result.failed))
 
     def constructor(self, answer, cases):
         if not (isinstance(answer, type) and all(callable(getattr(answer, n, None)) for n in ("forward", "backward"))):
@@ -376,7 +377,7 @@ class LayerExercise:
                               self.extreme_hint("-+"[broken[0]] if len(broken) == 1 else "±"))
         return "有限、精确，没有 RuntimeWarning"
 
-    def property(self, answer, max_examples):
+    def property(self, answer, max_examples, shrink=True):
         """Random shapes, dtypes, scales and settings: values, dtypes and keys, inputs unchanged, re-entrancy."""
         from hypothesis import strategies as st
 
@@ -393,7 +394,7 @@ class LayerExercise:
 
         strategy = st.tuples(*[st.integers(1, 6)] * 3, st.sampled_from(["float32", "float64"]),
                              st.sampled_from((0.01, 1.0, 10.0)), st.floats(0.0, 1.0), st.integers(0, 2**16))
-        return kit.run_property(strategy, prop, lambda drawn: make(drawn)[0].label, self.explain, max_examples=max_examples, what="形状、dtype 保持、数值一致、输入不变、可重入")
+        return kit.run_property(strategy, prop, lambda drawn: make(drawn)[0].label, self.explain, max_examples=max_examples, what="形状、dtype 保持、数值一致、输入不变、可重入", shrink=shrink)
 
 
 DENSE = LayerExercise("dense", "全连接层 y = x @ W + b：前向与反向（dx、dW、db）", DenseLayer, [
