@@ -35,6 +35,21 @@ class LibraryBatchNorm(BatchNorm1d):
         super().__init__(features, eps=eps, dtype=dtype)
 
 
+class LibraryBatchNormExactContract(BatchNorm1d):
+    """Exactly the contract's constructor (no dtype=): the checker's float64 cases still reach minigan's layer,
+    whose ``self.dtype`` follows the parameters the checker puts in."""
+
+    def __init__(self, features, eps=1e-5):
+        super().__init__(features, eps=eps)
+
+
+class LibraryBatchNormForwardingKeywords(BatchNorm1d):
+    """``**kwargs`` passed on: the checker adds no rng= or dtype= the contract lacks (BatchNorm1d takes no rng=)."""
+
+    def __init__(self, features, eps=1e-5, **kwargs):
+        super().__init__(features, eps=eps, **kwargs)
+
+
 class MyBatchNorm(Module):
     """A learner's answer: the chain rule through var and mu, step by step (CS231n's way)."""
 
@@ -251,6 +266,59 @@ class BatchNormGradKeysPrefixed(MyBatchNorm):
         return dx, {"d" + k: v for k, v in grads.items()}
 
 
+class BatchNormFloat32Eps(MyBatchNorm):
+    """Right, with eps kept as a float32 number: float64 cases differ from the reference by ~1e-9 relative (more
+    where the variance is small), a rounding, not a mistake."""
+
+    def __init__(self, features, eps=1e-5):
+        super().__init__(features, np.float32(eps))
+
+
+class BatchNormWholeArray(MyBatchNorm):
+    def stats(self, x):
+        return x.mean(), x.var()
+
+
+class BatchNormGradsToNumbers(MyBatchNorm):
+    def backward(self, dy, cache):
+        dx, _ = super().backward(dy, cache)
+        return dx, {"gamma": (dy * cache[1]).sum(), "beta": dy.sum()}
+
+
+class BatchNormBackwardWithoutEps(MyBatchNorm):
+    def backward(self, dy, cache):
+        x, xhat, mu, var = cache
+        n, istd = len(x), 1 / np.sqrt(var)
+        dgamma, dbeta = (dy * xhat).sum(axis=0), dy.sum(axis=0)
+        return self.gamma * istd / n * (n * dy - dbeta - xhat * dgamma), {"gamma": dgamma, "beta": dbeta}
+
+
+class BatchNormCompact(MyBatchNorm):
+    """The compact backward, with a chosen slip: ``istd`` left out, or 1 / (var + eps) for it, or gamma twice."""
+
+    slip = ""
+
+    def backward(self, dy, cache):
+        x, xhat, mu, var = cache
+        n, istd = len(x), 1 / np.sqrt(var + self.eps)
+        istd = {"no_istd": 1.0, "no_sqrt": 1 / (var + self.eps)}.get(self.slip, istd)
+        g = dy * self.gamma * (self.gamma if self.slip == "gamma_twice" else 1)
+        dx = istd / n * (n * g - g.sum(axis=0) - xhat * (g * xhat).sum(axis=0))
+        return dx, {"gamma": (dy * xhat).sum(axis=0), "beta": dy.sum(axis=0)}
+
+
+class BatchNormWithoutIstd(BatchNormCompact):
+    slip = "no_istd"
+
+
+class BatchNormIstdWithoutSqrt(BatchNormCompact):
+    slip = "no_sqrt"
+
+
+class BatchNormGammaTwice(BatchNormCompact):
+    slip = "gamma_twice"
+
+
 # ======================================================================================
 # Convolution: minigan's layer adapted, and a learner's (loops over the output positions).
 
@@ -259,6 +327,11 @@ class LibraryConv(Conv2d):
 
     def __init__(self, in_shape, out_channels, kernel, *, stride=1, padding=0, dtype=np.float32):
         super().__init__(in_shape, out_channels, kernel, stride=stride, padding=padding, dtype=dtype, rng=0)
+
+
+class LibraryConvExactContract(Conv2d):
+    def __init__(self, in_shape, out_channels, kernel, *, stride=1, padding=0):
+        super().__init__(in_shape, out_channels, kernel, stride=stride, padding=padding)
 
 
 class MyConv2d(Module):
@@ -473,6 +546,50 @@ class ConvDWOfUnpaddedX(MyConv2d):
         return dx, {"W": self.weight_grad(dM), "b": grads["b"]}
 
 
+class ConvHeightWidthSwapped(MyConv2d):
+    def __init__(self, in_shape, out_channels, kernel, *, stride=1, padding=0):
+        H, W, C = in_shape
+        super().__init__((W, H, C), out_channels, kernel, stride=stride, padding=padding)
+
+
+class ConvCol2imShortSlice(MyConv2d):
+    """col2im over the kernel's offsets, each slice stopping one step early."""
+
+    def backward(self, dy, cache):
+        xp, (Ho, Wo), k, s = cache, self.sizes(), self.k, self.s
+        n, F = len(dy), self.W.shape[3]
+        _, grads = super().backward(dy, cache)
+        d = (dy.reshape(-1, F) @ self.matrix().T).reshape(n, Ho, Wo, k, k, -1)
+        dxp = np.zeros_like(xp)
+        for u in range(k):
+            for v in range(k):
+                dxp[:, u:u + s * (Ho - 1):s, v:v + s * (Wo - 1):s] += d[:, :Ho - 1, :Wo - 1, u, v]
+        return self.crop(dxp).reshape(n, -1), grads
+
+
+class ConvDyChannelsFirst(MyConv2d):
+    def backward(self, dy, cache):
+        dx, grads = super().backward(dy, cache)
+        (Ho, Wo), F, k = self.sizes(), self.W.shape[3], self.k
+        g = dy.reshape(len(dy), F, Ho, Wo).transpose(0, 2, 3, 1)
+        dM = sum(cache[:, i * self.s:i * self.s + k, j * self.s:j * self.s + k].reshape(len(dy), -1).T @ g[:, i, j]
+                 for i in range(Ho) for j in range(Wo))
+        return dx, {"W": self.weight_grad(dM), "b": grads["b"]}
+
+
+class ConvCropOne(MyConv2d):
+    def crop(self, dxp):
+        H, W, _ = self.in_shape
+        return dxp[:, 1:H + 1, 1:W + 1]
+
+
+class ConvGradsOverPositions(MyConv2d):
+    def backward(self, dy, cache):
+        dx, grads = super().backward(dy, cache)
+        Ho, Wo = self.sizes()
+        return dx, {"W": grads["W"] / (Ho * Wo), "b": grads["b"]}
+
+
 class ConvCol2imAssigned(MyConv2d):
     """im2col-style backward whose col2im loops over the kernel offsets, with = for +=."""
 
@@ -491,8 +608,10 @@ class ConvCol2imAssigned(MyConv2d):
 # ======================================================================================
 
 CORRECT = [("batchnorm_backward", LibraryBatchNorm), ("batchnorm_backward", BatchNorm1d),
-           ("batchnorm_backward", MyBatchNorm), ("conv_backward", LibraryConv), ("conv_backward", Conv2d),
-           ("conv_backward", MyConv2d)]
+           ("batchnorm_backward", MyBatchNorm), ("batchnorm_backward", LibraryBatchNormExactContract),
+           ("batchnorm_backward", LibraryBatchNormForwardingKeywords), ("batchnorm_backward", BatchNormFloat32Eps),
+           ("conv_backward", LibraryConv), ("conv_backward", Conv2d), ("conv_backward", MyConv2d),
+           ("conv_backward", LibraryConvExactContract)]
 
 #: (exercise, wrong answer, a distinctive piece of the hint that names its mistake)
 WRONG = [
@@ -514,6 +633,9 @@ WRONG = [
     ("batchnorm_backward", BatchNormNoGamma, "forward 漏了 gamma"),
     ("batchnorm_backward", BatchNormGradsSwapped, "dgamma 和 dbeta 对调了"),
     ("batchnorm_backward", BatchNormGradsAxis1, "沿 axis=1 求和了"),
+    ("batchnorm_backward", BatchNormWholeArray, "均值和方差是对整个数组算的"),
+    ("batchnorm_backward", BatchNormGradsToNumbers, "dgamma、dbeta 成了一个数"),
+    ("batchnorm_backward", BatchNormBackwardWithoutEps, "backward 里的 istd 没有加 eps"),
     ("conv_backward", ConvFlipped, "卷积核翻转了"),
     ("conv_backward", ConvWeightReshaped, "权重摊平的顺序与块不一致"),
     ("conv_backward", ConvPatchAssigned, "按输出位置 (i, j) 循环时写了"),
@@ -533,6 +655,10 @@ WRONG = [
     ("conv_backward", ConvDWStrideIgnored, "dW 忽略了步长"),
     ("conv_backward", ConvDWLastImage, "dW 只含最后一张图像的贡献"),
     ("conv_backward", ConvDxFullConvolution, "dx 用的卷积核没有翻转"),
+    ("conv_backward", ConvHeightWidthSwapped, "图像的高和宽弄反了"),
+    ("conv_backward", ConvCol2imShortSlice, "col2im 的切片少放了一块"),
+    ("conv_backward", ConvDyChannelsFirst, "算 dW 时把 dy 读成了通道在前的"),
+    ("conv_backward", ConvCropOne, "去掉补零的切片把 1 写死了"),
 ]
 
 
@@ -546,6 +672,9 @@ DIAGNOSED = [
     ("batchnorm_backward", BatchNormDvarWithoutHalf, "b = 2（都应为 1）：经过方差 var 的那一项"),
     ("batchnorm_backward", BatchNormVarPathWithoutTwo, "dvar/dx_i = 2 (x_i - mu) / N 里的 2 漏了"),
     ("batchnorm_backward", BatchNormMeanPathWithoutN, "a = 4、b = 1（都应为 1）：经过均值 mu 的那一项"),
+    ("batchnorm_backward", BatchNormWithoutIstd, "dx 的每一列都少乘了 istd"),
+    ("batchnorm_backward", BatchNormIstdWithoutSqrt, "漏了开方"),
+    ("batchnorm_backward", BatchNormGammaTwice, "dx 的每一列都多乘了 gamma"),
     ("batchnorm_backward", BatchNormFloat64Params, "参数要建成 float32"),
     ("batchnorm_backward", BatchNormTorchNames, "参数要存为 self.gamma"),
     ("batchnorm_backward", BatchNormGradKeysPrefixed, "必须恰好有 params() 的这些键 ['beta', 'gamma']"),
@@ -553,6 +682,7 @@ DIAGNOSED = [
     ("conv_backward", ConvTorchKeys, "键名是约定的一部分"),
     ("conv_backward", ConvOutputSizePaddingOnce, "Ho = (H + 2p - k) // s + 1"),
     ("conv_backward", ConvDWOfUnpaddedX, "补零后 xp 的块"),
+    ("conv_backward", ConvGradsOverPositions, "dW 是正确梯度除以位置数 Ho * Wo"),
 ]
 
 
@@ -596,11 +726,13 @@ def test_every_listed_mistake_has_a_wrong_answer_here():
     keys = {"batchnorm_backward": {"constant_stats", "no_variance_term", "no_mean_term", "unbiased_variance",
                                    "eps_outside_sqrt", "grads_mean", "grads_per_row", "running_stats",
                                    "state_on_self", "upcast", "modifies_input", "layer_norm_axis", "no_beta",
-                                   "no_gamma", "grads_swapped", "grads_axis1"},
+                                   "no_gamma", "grads_swapped", "grads_axis1", "stats_whole_array",
+                                   "grads_to_number", "backward_without_eps"},
             "conv_backward": {"flipped_kernel", "col2im_assign", "patch_assign", "stride_ignored",
                               "padding_not_cropped", "dW_out_first", "dW_kkcf", "db_dense", "db_per_image",
                               "state_on_self", "upcast", "input_channels_first", "output_channels_first",
-                              "dW_stride_ignored", "dW_last_image", "dx_kernel_not_flipped"}}
+                              "dW_stride_ignored", "dW_last_image", "dx_kernel_not_flipped", "height_width_swapped",
+                              "col2im_slice_short", "dy_channels_first", "crop_fixed_one"}}
     for name, wanted in keys.items():
         hints = {m.key: m.hint for m in mistakes(name)}
         assert wanted <= hints.keys(), wanted - hints.keys()

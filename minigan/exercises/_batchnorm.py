@@ -9,27 +9,30 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _kit as kit
 from ._kit import Mistake
 from ._modules import Formula, LayerExercise, behaviours, wrong_layer
 
 
 def norm(s, x, ddof=0, outside=False, axis=0):
     """``(xhat, istd)`` of the batch x: variance over N - ddof, eps inside (or outside) the square root; statistics
-    over ``axis`` (1: each row's features, a layer norm)."""
+    over ``axis`` (1: each row's features, a layer norm; None: the whole array)."""
     d = x - x.mean(axis=axis, keepdims=True)
-    var = (d * d).sum(axis=axis, keepdims=bool(axis)) / (x.shape[axis] - ddof)
+    var = (d * d).sum(axis=axis, keepdims=axis == 1) / ((x.size if axis is None else x.shape[axis]) - ddof)
     istd = 1 / (np.sqrt(var) + s.eps) if outside else 1 / np.sqrt(var + s.eps)
     return d * istd, istd
 
 
-def bn_dx(s, x, y, dy, mean=1, var=1, gamma=True, kept=None, **how):
-    """``dx = istd (g - mean(g) - xhat mean(g xhat))`` with ``g = gamma dy``; ``mean``/``var`` 0 drop a path."""
-    xh, istd = kept or norm(s, x, **how)
+def bn_dx(s, x, y, dy, mean=1, var=1, gamma=True, kept=None, istd=None, **how):
+    """``dx = istd (g - mean(g) - xhat mean(g xhat))`` with ``g = gamma dy``; ``mean``/``var`` 0 drop a path;
+    ``istd(s, x)`` another factor in front (xhat still the forward's)."""
+    xh, scale = kept or norm(s, x, **how)
+    scale = scale if istd is None else istd(s, x)
     g = dy * s.gamma if gamma else dy
-    return istd * (g - mean * g.mean(axis=0) - var * xh * (g * xh).mean(axis=0))
+    return scale * (g - mean * g.mean(axis=0) - var * xh * (g * xh).mean(axis=0))
 
 
-def bn_grads(s, x, dy, reduce="sum", of_x=False, axis=0, swap=False):
+def bn_grads(s, x, dy, reduce="sum", of_x=False, axis=0, swap=False):  # axis None: to a number
     xh = x if of_x else norm(s, x)[0]
     dgamma, dbeta = ((dy * xh), dy) if reduce is None else (getattr(v, reduce)(axis=axis) for v in (dy * xh, dy))
     return {"gamma": dbeta, "beta": dgamma} if swap else {"gamma": dgamma, "beta": dbeta}
@@ -49,6 +52,22 @@ TERMS = ("直接项 gamma * istd * dy（x_i 经过 xhat_i 的那条路）", "经
          "经过方差 var 的那一项 gamma * istd * xhat * (dy * xhat).mean(axis=0)")
 
 
+#: a factor every column of dx is off by: (its value from the layer's gamma and istd, what it says)
+COLUMN_FACTORS = (
+    (lambda gamma, istd: 1 / istd, "dx 的每一列都少乘了 istd = 1 / sqrt(var + eps)：三项共同的因子 gamma * istd 里漏了 istd。"),
+    (lambda gamma, istd: istd, "dx 的每一列都多乘了 istd = 1 / sqrt(var + eps)：istd 乘了两次，或者把 1 / np.sqrt(var + eps) 写成了 1 / (var + eps)（漏了开方）。"),
+    (lambda gamma, istd: gamma, "dx 的每一列都多乘了 gamma：dL/dxhat = gamma * dy 已经带着 gamma，外面的 gamma * istd 就不要再乘一次了（或者反过来）。"))
+
+
+def column_factor(layer, dx, x, dy):
+    """The hint when each column of dx is the reference's times a per-feature factor of :data:`COLUMN_FACTORS`."""
+    ref, (_, istd) = bn_dx(layer, x, None, dy), norm(layer, x)
+    scale = (dx * ref).sum(axis=0) / np.maximum((ref * ref).sum(axis=0), 1e-300)
+    if not kit.same(dx, ref * scale, 1e-6):
+        return ""
+    return next((text for f, text in COLUMN_FACTORS if kit.same(scale, f(layer.gamma, istd), 1e-6)), "")
+
+
 def coefficients(ex, part, dx, case, x, dy):
     """Fits ``dx = gamma istd (c dy - a mean(dy) - b xhat mean(dy xhat))`` to the answer's dx by least squares: when it
     fits and (c, a, b) is not a multiple of (1, 1, 1) (a constant factor has its own hint), names each coefficient
@@ -63,7 +82,7 @@ def coefficients(ex, part, dx, case, x, dy):
     coef = np.linalg.lstsq(basis.reshape(-1, 3), target, rcond=None)[0]
     tol = 1e-5 if dx.dtype == np.float32 else 1e-8
     if np.linalg.norm(basis.reshape(-1, 3) @ coef - target) > tol * np.linalg.norm(target) or np.ptp(coef) < 1e-6:
-        return ""
+        return column_factor(layer, target.reshape(x.shape), x.astype(np.float64), dy)
     n, said = len(x), []
     for term, c in zip(TERMS, coef):
         if abs(c - 1) > 1e-6:
@@ -96,7 +115,7 @@ FULL = "dx = gamma * istd * (dy - dy.mean(axis=0) - xhat * (dy * xhat).mean(axis
 BATCHNORM = LayerExercise("batchnorm_backward", "批归一化（训练模式，用这一批的均值与方差）：前向与反向（dx、dgamma、dbeta）", BatchNormLayer, [
     ((4, 3), {"features": 3}, 1.0), ((3, 4), {"features": 4, "eps": 0.1}, 0.5), ((6, 2), {"features": 2}, 3.0),
     ((5, 3), {"features": 3, "eps": 1e-3}, 1.0)], [
-    Mistake("constant_stats", f"把这一批的均值 mu 和方差 var 当成了常数：dx = gamma * istd * dy 只是「直接」那一条路。x_i 还经过 mu 和 var 影响每一个输出（批里的每一行都用到了它们），要把这两条路的梯度加上：{FULL}，其中 {ISTD}。",
+    Mistake("constant_stats", f"把这一批的均值 mu 和方差 var 当成了常数：dx = gamma * istd * dy 只是「直接」那一条路。x_i 还经过 mu 和 var 影响每一个输出（批里的每一行都用到了它们），要把这两条路的梯度加上：{FULL}，其中 {ISTD}。如果你写了这两项，检查它们是不是成了 0：例如 1 // N 是整数除法，N > 1 时等于 0。",
             wrong_layer(BatchNormLayer, dx=lambda s, *a: bn_dx(s, *a, mean=0, var=0))),
     Mistake("no_variance_term", f"漏了经过方差 var 的那一项：dx 减去了 dy 的均值（经过 mu 的路），却没有减去它在 xhat 上的投影 xhat * (dy * xhat).mean(axis=0)（经过 var 的路）。完整的是 {FULL}。",
             wrong_layer(BatchNormLayer, dx=lambda s, *a: bn_dx(s, *a, var=0))),
@@ -104,6 +123,8 @@ BATCHNORM = LayerExercise("batchnorm_backward", "批归一化（训练模式，�
             wrong_layer(BatchNormLayer, dx=lambda s, *a: bn_dx(s, *a, mean=0))),
     Mistake("layer_norm_axis", "均值和方差沿 axis=1 算了（每一行自己的各个特征），那是层归一化（layer norm）：批归一化对每个特征沿批统计，mu = x.mean(axis=0)，var = x.var(axis=0)，形状都是 (features,)。",
             wrong_layer(BatchNormLayer, lambda s, x: s.gamma * norm(s, x, axis=1)[0] + s.beta)),
+    Mistake("stats_whole_array", "均值和方差是对整个数组算的（x.mean()、x.var()、x.std() 没有指定 axis）：每个特征（每一列）各算各的，mu = x.mean(axis=0)，var = x.var(axis=0)，形状都是 (features,)。",
+            wrong_layer(BatchNormLayer, lambda s, x: s.gamma * norm(s, x, axis=None)[0] + s.beta)),
     Mistake("no_beta", "forward 漏了 beta：y = gamma * xhat + beta（beta 初始为 0，所以只有换上别的 beta 才看得出来）。", wrong_layer(BatchNormLayer, lambda s, x: s.gamma * norm(s, x)[0])),
     Mistake("no_gamma", "forward 漏了 gamma：y = gamma * xhat + beta（gamma 初始为 1，所以只有换上别的 gamma 才看得出来）。", wrong_layer(BatchNormLayer, lambda s, x: norm(s, x)[0] + s.beta)),
     Mistake("dx_without_gamma", f"dx 少乘了 gamma：y = gamma * xhat + beta，所以 dL/dxhat = gamma * dy，后面的每一项都带着 gamma：{FULL}。",
@@ -122,6 +143,10 @@ BATCHNORM = LayerExercise("batchnorm_backward", "批归一化（训练模式，�
             wrong_layer(BatchNormLayer, grads=lambda s, x, dy: bn_grads(s, x, dy, swap=True))),
     Mistake("grads_axis1", "dgamma 和 dbeta 沿 axis=1 求和了（每一行的各个特征加在一起）：gamma、beta 的每个分量属于一个特征，梯度沿批求和，axis=0，形状 (features,)。",
             wrong_layer(BatchNormLayer, grads=lambda s, x, dy: bn_grads(s, x, dy, axis=1))),
+    Mistake("grads_to_number", "dgamma、dbeta 成了一个数：dy.sum() 没有指定轴，把整个数组加成了标量。要沿批求和，dgamma = (dy * xhat).sum(axis=0)，dbeta = dy.sum(axis=0)，形状 (features,)。",
+            wrong_layer(BatchNormLayer, grads=lambda s, x, dy: bn_grads(s, x, dy, axis=None))),
+    Mistake("backward_without_eps", f"backward 里的 istd 没有加 eps（1 / np.sqrt(var)）：前向和反向必须用同一个 {ISTD}。把 istd 放进 cache，backward 直接取出来，不要重算。",
+            wrong_layer(BatchNormLayer, dx=lambda s, *a: bn_dx(s, *a, istd=lambda s, x: 1 / np.sqrt(x.var(axis=0))))),
     Mistake("dgamma_of_x", "dgamma 乘的是输入 x：y = gamma * xhat + beta，gamma 乘的是归一化之后的 xhat，所以 dgamma = (dy * xhat).sum(axis=0)（把 xhat 放进 cache）。",
             wrong_layer(BatchNormLayer, grads=lambda s, x, dy: bn_grads(s, x, dy, of_x=True))),
     Mistake("state_on_self", "不可重入：批的统计量存在了 self 上（例如 self.mu、self.var、self.istd 或 self.xhat = ...），backward 读到的是最后一次 forward 那一批的。判别器 D 先对真实批、再对生成批各做一次前向，然后才反向，每一批都要用自己的 mu 和 var：把 xhat 和 istd 放进 cache 返回，backward 只从 cache 读取。",
