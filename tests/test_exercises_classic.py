@@ -274,6 +274,64 @@ class BatchNormFloat32Eps(MyBatchNorm):
         super().__init__(features, np.float32(eps))
 
 
+class BatchNormDtypeProperty(MyBatchNorm):
+    """A read-only ``dtype`` of its own: the checker leaves it alone (only minigan's layers get theirs set)."""
+
+    @property
+    def dtype(self):
+        return self.gamma.dtype
+
+
+class BatchNormSlotted:
+    """``__slots__``, a class-level dtype, no base class."""
+
+    __slots__ = ("eps", "gamma", "beta")
+    dtype = np.dtype(np.float32)
+
+    def __init__(self, features, eps=1e-5):
+        self.eps, self.gamma, self.beta = eps, np.ones(features, self.dtype), np.zeros(features, self.dtype)
+
+    def params(self):
+        return {"gamma": self.gamma, "beta": self.beta}
+
+    def forward(self, x):
+        return MyBatchNorm.forward(self, x)
+
+    def backward(self, dy, cache):
+        return MyBatchNorm.backward(self, dy, cache)
+
+    def stats(self, x):
+        return MyBatchNorm.stats(self, x)
+
+
+class BatchNormOwnDtype(MyBatchNorm):
+    """Keeps a float32 dtype as minigan's layers do, and casts to it: float64 in, float32 out."""
+
+    def forward(self, x):
+        self.dtype = np.dtype(np.float32)
+        y, cache = super().forward(x)
+        return y.astype(self.dtype), cache
+
+
+class BatchNormOnePassVariance(MyBatchNorm):
+    def stats(self, x):
+        mu = x.mean(axis=0)
+        return mu, (x * x).mean(axis=0) - mu * mu
+
+
+class BatchNormParamsCopied(MyBatchNorm):
+    """Works on copies made in the constructor: the checker's (and an optimiser's) parameters never reach it."""
+
+    def __init__(self, features, eps=1e-5):
+        super().__init__(features, eps)
+        self.weights = {"gamma": self.gamma.copy(), "beta": self.beta.copy()}
+
+    def forward(self, x):
+        mu, var = self.stats(x)
+        xhat = (x - mu) / np.sqrt(var + self.eps)
+        return self.weights["gamma"] * xhat + self.weights["beta"], (x, xhat, mu, var)
+
+
 class BatchNormWholeArray(MyBatchNorm):
     def stats(self, x):
         return x.mean(), x.var()
@@ -590,6 +648,17 @@ class ConvGradsOverPositions(MyConv2d):
         return dx, {"W": grads["W"] / (Ho * Wo), "b": grads["b"]}
 
 
+class ConvStridedView(MyConv2d):
+    """Patches by as_strided with strides from the itemsize: right only for C-contiguous x."""
+
+    def pad(self, x):
+        H, W, C = self.in_shape
+        n, e = len(x), x.itemsize
+        images = np.lib.stride_tricks.as_strided(x, (n, H, W, C), (H * W * C * e, W * C * e, C * e, e))
+        p = self.p
+        return np.pad(images, ((0, 0), (p, p), (p, p), (0, 0)))
+
+
 class ConvCol2imAssigned(MyConv2d):
     """im2col-style backward whose col2im loops over the kernel offsets, with = for +=."""
 
@@ -611,7 +680,8 @@ CORRECT = [("batchnorm_backward", LibraryBatchNorm), ("batchnorm_backward", Batc
            ("batchnorm_backward", MyBatchNorm), ("batchnorm_backward", LibraryBatchNormExactContract),
            ("batchnorm_backward", LibraryBatchNormForwardingKeywords), ("batchnorm_backward", BatchNormFloat32Eps),
            ("conv_backward", LibraryConv), ("conv_backward", Conv2d), ("conv_backward", MyConv2d),
-           ("conv_backward", LibraryConvExactContract)]
+           ("conv_backward", LibraryConvExactContract), ("batchnorm_backward", BatchNormDtypeProperty),
+           ("batchnorm_backward", BatchNormSlotted)]
 
 #: (exercise, wrong answer, a distinctive piece of the hint that names its mistake)
 WRONG = [
@@ -636,6 +706,8 @@ WRONG = [
     ("batchnorm_backward", BatchNormWholeArray, "均值和方差是对整个数组算的"),
     ("batchnorm_backward", BatchNormGradsToNumbers, "dgamma、dbeta 成了一个数"),
     ("batchnorm_backward", BatchNormBackwardWithoutEps, "backward 里的 istd 没有加 eps"),
+    ("batchnorm_backward", BatchNormOnePassVariance, "灾难性抵消"),
+    ("batchnorm_backward", BatchNormOwnDtype, "dtype 被降低了"),
     ("conv_backward", ConvFlipped, "卷积核翻转了"),
     ("conv_backward", ConvWeightReshaped, "权重摊平的顺序与块不一致"),
     ("conv_backward", ConvPatchAssigned, "按输出位置 (i, j) 循环时写了"),
@@ -683,6 +755,8 @@ DIAGNOSED = [
     ("conv_backward", ConvOutputSizePaddingOnce, "Ho = (H + 2p - k) // s + 1"),
     ("conv_backward", ConvDWOfUnpaddedX, "补零后 xp 的块"),
     ("conv_backward", ConvGradsOverPositions, "dW 是正确梯度除以位置数 Ho * Wo"),
+    ("conv_backward", ConvStridedView, "按行连续存储"),
+    ("batchnorm_backward", BatchNormParamsCopied, "forward 没有用当前的参数"),
 ]
 
 
@@ -719,7 +793,8 @@ def test_wrong_answers_fail_with_the_hint_naming_the_mistake(name, answer, words
 def test_a_mistake_outside_the_table_is_diagnosed(name, answer, words):
     result = check(name, answer)
     assert not result and words in result.hints[0], str(result)
-    assert len(result.hints) <= 2, str(result)  # the one mistake (and a pointer to it), not a cascade
+    table = {m.hint for m in mistakes(name)}
+    assert not table & set(result.hints[1:]), str(result)  # no other mistake named after it
 
 
 def test_every_listed_mistake_has_a_wrong_answer_here():
@@ -727,7 +802,7 @@ def test_every_listed_mistake_has_a_wrong_answer_here():
                                    "eps_outside_sqrt", "grads_mean", "grads_per_row", "running_stats",
                                    "state_on_self", "upcast", "modifies_input", "layer_norm_axis", "no_beta",
                                    "no_gamma", "grads_swapped", "grads_axis1", "stats_whole_array",
-                                   "grads_to_number", "backward_without_eps"},
+                                   "grads_to_number", "backward_without_eps", "one_pass_variance"},
             "conv_backward": {"flipped_kernel", "col2im_assign", "patch_assign", "stride_ignored",
                               "padding_not_cropped", "dW_out_first", "dW_kkcf", "db_dense", "db_per_image",
                               "state_on_self", "upcast", "input_channels_first", "output_channels_first",

@@ -14,11 +14,12 @@ from ._kit import Mistake
 from ._modules import Formula, LayerExercise, behaviours, wrong_layer
 
 
-def norm(s, x, ddof=0, outside=False, axis=0):
+def norm(s, x, ddof=0, outside=False, axis=0, one_pass=False):
     """``(xhat, istd)`` of the batch x: variance over N - ddof, eps inside (or outside) the square root; statistics
-    over ``axis`` (1: each row's features, a layer norm; None: the whole array)."""
+    over ``axis`` (1: each row's features, a layer norm; None: the whole array); ``one_pass``: mean(x^2) - mu^2."""
     d = x - x.mean(axis=axis, keepdims=True)
     var = (d * d).sum(axis=axis, keepdims=axis == 1) / ((x.size if axis is None else x.shape[axis]) - ddof)
+    var = (x * x).mean(axis=0) - x.mean(axis=0) ** 2 if one_pass else var
     istd = 1 / (np.sqrt(var) + s.eps) if outside else 1 / np.sqrt(var + s.eps)
     return d * istd, istd
 
@@ -125,6 +126,8 @@ BATCHNORM = LayerExercise("batchnorm_backward", "批归一化（训练模式，�
             wrong_layer(BatchNormLayer, lambda s, x: s.gamma * norm(s, x, axis=1)[0] + s.beta)),
     Mistake("stats_whole_array", "均值和方差是对整个数组算的（x.mean()、x.var()、x.std() 没有指定 axis）：每个特征（每一列）各算各的，mu = x.mean(axis=0)，var = x.var(axis=0)，形状都是 (features,)。",
             wrong_layer(BatchNormLayer, lambda s, x: s.gamma * norm(s, x, axis=None)[0] + s.beta)),
+    Mistake("one_pass_variance", "方差用了一遍的公式 var = mean(x**2) - mu**2：数学上相等，但在 float32 里，当 x 的均值比它的散布大得多时（例如均值 2、标准差 0.01），两个几乎相等的大数相减会把有效数字几乎全部抵消掉（灾难性抵消），方差甚至可能是负数。用两遍的写法：先 d = x - mu，再 var = (d * d).mean(axis=0)（即 np.var(x, axis=0)）。",
+            wrong_layer(BatchNormLayer, lambda s, x: s.gamma * norm(s, x, one_pass=True)[0] + s.beta)),
     Mistake("no_beta", "forward 漏了 beta：y = gamma * xhat + beta（beta 初始为 0，所以只有换上别的 beta 才看得出来）。", wrong_layer(BatchNormLayer, lambda s, x: s.gamma * norm(s, x)[0])),
     Mistake("no_gamma", "forward 漏了 gamma：y = gamma * xhat + beta（gamma 初始为 1，所以只有换上别的 gamma 才看得出来）。", wrong_layer(BatchNormLayer, lambda s, x: norm(s, x)[0] + s.beta)),
     Mistake("dx_without_gamma", f"dx 少乘了 gamma：y = gamma * xhat + beta，所以 dL/dxhat = gamma * dy，后面的每一项都带着 gamma：{FULL}。",

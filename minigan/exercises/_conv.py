@@ -77,7 +77,7 @@ ConvLayer = wrong_layer(Formula, conv_y, conv_dx, conv_grads, name="ConvLayer", 
 def _draw(n, d, out, alpha, seed):
     """A random image shape, kernel, stride and padding (kernel <= the padded image)."""
     H, W, C, F = 2 + (d + 1) // 2, 2 + seed % 4, 1 + out % 3, 1 + (seed // 4) % 3
-    k, s, p = 1 + (seed // 12) % 4, 1 + (seed // 48) % 2, (seed // 96) % 3
+    k, s, p = 1 + (seed // 12) % 4, 1 + (seed // 48) % 3, (seed // 144) % 3
     k = min(k, H + 2 * p, W + 2 * p)
     return (n, H * W * C), {"in_shape": (H, W, C), "out_channels": F, "kernel": k, "stride": s, "padding": p}
 

@@ -26,6 +26,7 @@ F64, F32 = np.dtype(np.float64), np.dtype(np.float32)
 SELF_STATE = "不可重入：中间又运行了一次 forward 之后，backward(dy, cache) 的结果变了，说明 backward 读的是后来的 forward 覆盖掉的东西（存在 self 上的激活值，例如 self.x = x 或 self.y = y），而不是 cache。backward 需要的一切都要放进 cache 返回：判别器 D 会先对真实批和生成批各做一次前向，然后才反向。"
 QUEUE = "你的层把输入存在 self 上（例如一个列表或队列，按顺序取出），只在「前向、前向、反向、反向」的固定顺序下碰巧对。GAN.train_step 在两次训练前向之间还会用 G 做一次只前向、不反向的推理，反向的顺序也不一定与前向相同。backward 只能从 cache 读取它需要的东西。"
 CACHE_BUFFER = "cache 被下一次 forward 覆盖了：forward 返回的 cache（或 y）是存在 self 上、每次复用的缓冲区（例如 self.buf[...] = x; return y, self.buf），下一次 forward 改写了它，之前那次的 backward 就拿到了错误的数据。每次 forward 都返回新的数组作为 y 和 cache。"
+STALE = "forward 没有用当前的参数：y 与你的层刚构造时的参数算出的结果一样，而评分器已经换上了自己的参数（优化器也会原地改动它们）。你在别处存了一份参数（例如 __init__ 里的 self._W = self.W.copy()，或放进了另一个字典），forward、backward 都要每次从 self.<参数名> 读取。"
 PARAMS_IN_BACKWARD = "backward 改动了参数（例如 self.W -= lr * dW）：backward 只计算梯度，更新参数是优化器（optimiser）的事。"
 MODIFIES_INPUT = "forward 原地修改了输入 x（例如 x[x < 0] *= alpha、x *= ... 或 out=x）：把结果算到新数组里；调用者之后还要用 x。"
 W_OUT_IN = "权重转置了：W 的形状是 (out, in)。这里（与 minigan 和 tf.layers.dense 一样）W 是 (in_features, out_features)，这样才有 y = x @ W + b。"
@@ -106,13 +107,28 @@ def behaviours(base, culprits):
             Mistake("downcast", DOWNCAST, wrong_layer(base, lambda s, x: base.f(s, x).astype(np.float32)), "dtype")]
 
 
-#: one configuration: a label, x's shape, the constructor's settings, the seed of x, dy and the parameters, x's scale
-LayerCase = namedtuple("LayerCase", "label shape settings seed scale")
+#: one configuration: a label, x's shape, the constructor's settings, the seed of x, dy and the parameters, x's
+#: scale, and the memory layout of x and dy ("C"; "F": Fortran order; "view": every other column of a wider array)
+LayerCase = namedtuple("LayerCase", "label shape settings seed scale layout", defaults=("C",))
+LAYOUTS = {"C": "", "F": "，x 与 dy 按列存储（Fortran 顺序）", "view": "，x 与 dy 是更宽数组的隔列视图（不连续）"}
+NONCONTIGUOUS = "你的代码假定 x（或 dy）在内存里是按行连续存储的：同样的数值，连续存储时结果对，不连续时（例如 x.T、x[:, ::2] 这类视图，或 Fortran 顺序的数组）就错了。常见原因是 np.lib.stride_tricks.as_strided 按 itemsize 自己算步长：用数组自己的 x.strides，或者先 x = np.ascontiguousarray(x)（sliding_window_view 没有这个问题）。"
 
 
-def layer_case(shape, settings, seed, scale, dtype="float64"):
+def layer_case(shape, settings, seed, scale, dtype="float64", layout="C"):
     extra = "".join(f"，{k}={v if isinstance(v, tuple) else format(v, 'g')}" for k, v in settings.items())
-    return LayerCase(f"x {shape_str(shape)}，{dtype}，尺度 {scale:g}{extra}", shape, settings, seed, scale)
+    return LayerCase(f"x {shape_str(shape)}，{dtype}，尺度 {scale:g}{extra}{LAYOUTS[layout]}", shape, settings, seed,
+                     scale, layout)
+
+
+def laid_out(a, layout):
+    """``a`` with the same values in the memory ``layout`` (see :data:`LayerCase`)."""
+    if layout == "F":
+        return np.asfortranarray(a)
+    if layout == "view":
+        wide = np.zeros((a.shape[0], 2 * a.shape[1]), a.dtype)
+        wide[:, ::2] = a
+        return wide[:, ::2]
+    return a
 
 
 def _call(layer, what, *args):
@@ -125,6 +141,13 @@ def _call(layer, what, *args):
     if what == "forward" and not isinstance(out[0], np.ndarray):
         raise Failure(f"forward 返回的 y 是 {type(out[0]).__name__}", "forward 必须把 y 作为 NumPy 数组返回。")
     return out
+
+
+def library_layer(layer) -> bool:
+    """``layer`` is an instance of one of minigan's own layers (a subclass of one), which keep their dtype in
+    ``self.dtype`` and refuse inputs of another."""
+    return any(c.__module__.startswith("minigan.nn.") and c is not Module for c in type(layer).__mro__) and \
+        isinstance(vars(layer).get("dtype"), np.dtype)
 
 
 def require_keys(grads, ref) -> None:
@@ -187,7 +210,7 @@ class LayerExercise:
 
     def layer(self, answer, case, dtype):
         """The answer built with the case's settings, its parameters (checked) replaced by the case's in ``dtype``
-        (and a ``self.dtype`` as minigan's modules keep, so a library layer takes the case's inputs).  ``rng=0`` and
+        (and, for a subclass of one of minigan's layers, its ``self.dtype``, so that it takes the case's inputs).  ``rng=0`` and
         ``dtype=`` are passed if the constructor names them (or takes ``**kwargs`` and the contract has them)."""
         ref = self.build(self.reference, case.settings).params()
         sig = inspect.signature(answer).parameters if ref else {}
@@ -204,7 +227,7 @@ class LayerExercise:
             if have != want.shape:
                 raise Failure(f"{answer.__name__}({args}).{name} 的形状是 {shape_str(have)}，应为 {shape_str(want.shape)}", self.hint("transposed", W_OUT_IN) if have == want.shape[::-1] else f"把参数存为 self.{name}，形状 {shape_str(want.shape)}。")
             setattr(layer, name, (rng.standard_normal(want.shape) * 0.7).astype(dtype))
-        if ref and isinstance(getattr(layer, "dtype", None), np.dtype):
+        if ref and library_layer(layer):
             layer.dtype = np.dtype(dtype)
         params = _call(layer, "params")
         wanted = "{" + ", ".join(f"'{k}': self.{k}" for k in ref) + "}"
@@ -214,10 +237,11 @@ class LayerExercise:
             raise Failure(f"params() 返回的不是参数数组本身（{sorted(params)}）", f"params() 必须返回数组本身 {wanted}（不是副本）：优化器和梯度检验会原地修改它们。")
         return layer
 
-    def data(self, case, dtype=F64):
+    def data(self, case, dtype=F64, layout=None):
         rng = np.random.default_rng(case.seed)
         x = self.inputs(rng, case.shape, dtype, case.scale)
-        return x, rng.standard_normal((case.shape[0], self.dy_width(case.settings, case.shape[1]))).astype(dtype)
+        dy = rng.standard_normal((case.shape[0], self.dy_width(case.settings, case.shape[1]))).astype(dtype)
+        return tuple(laid_out(a, case.layout if layout is None else layout) for a in (x, dy))
 
     def trip(self, answer, case, x=None, dy=None, dtype=F64, backward=True):
         """``(y, dx, grads)`` of a fresh layer on x and dy (default: the case's), which it must not change."""
@@ -247,6 +271,28 @@ class LayerExercise:
             except Exception:  # noqa: BLE001 - a wrong layer that fails on these inputs, or a part that is no array
                 continue
         return ""
+
+    def agrees_contiguous(self, answer, case, dtype) -> bool:
+        """The answer gives the reference's y, dx and grads on the case's values laid out contiguously."""
+        try:
+            x, dy = self.data(case, dtype, layout="C")
+            got, ref = self.trip(answer, case, x, dy, dtype), self.trip(self.reference, case, x, dy, dtype)
+            return kit.tree_equal(got, ref, VALUES_RTOL.get(dtype) or kit.tolerance(dtype))
+        except Exception:  # noqa: BLE001 - it fails there too: not a matter of layout
+            return False
+
+    def stale_params(self, answer, case, x, dtype, y) -> str:
+        """:data:`STALE` when y is the reference's with the answer's own initial parameters (the constructor's),
+        not those the checker put in ``self.<name>``."""
+        try:
+            own = kit.snapshot(_call(self.build(answer, case.settings), "params"))
+            ref = self.layer(self.reference, case, dtype)
+            for name, p in own.items():
+                setattr(ref, name, np.asarray(p, dtype))
+            stale = _call(ref, "forward", x)[0]
+        except Exception:  # noqa: BLE001 - a constructor that needs what the checker passes, parameters of odd shapes
+            return ""
+        return STALE if np.shape(stale) == np.shape(y) and kit.tree_equal(y, stale, kit.tolerance(dtype)) else ""
 
     def diagnosis(self, part, got, case, x=None, dy=None) -> str:
         """The exercise's own reading of a wrong ``part`` no mistake explains (``""``: none)."""
@@ -316,8 +362,11 @@ class LayerExercise:
                     self.require_dtype(name, mine, dtype)
                     if kit.tree_equal(mine, want, VALUES_RTOL.get(dtype) or kit.tolerance(dtype)):
                         continue
+                if case.layout != "C" and self.agrees_contiguous(answer, case, dtype):
+                    raise Failure("：".join(filter(None, (case.label, f"{name} 与参考实现不同"))), NONCONTIGUOUS)
                 shown = (f"最大绝对误差 {np.max(np.abs(mine - want)):.2e}" if np.shape(mine) == want.shape else f"形状是 {shape_str(np.shape(mine))}，应为 {shape_str(want.shape)}")
                 raise Failure("：".join(filter(None, (case.label, f"{name} 的{shown}"))), self.match(got, case, part, x, dy, dtype) or self.diagnosis(part, got, case, x, dy) or precision_hint(mine, want) or (
+                    part == "y" and self.stale_params(answer, case, x, dtype, mine)) or (
                     (self.y_shape_hint if np.shape(mine) != want.shape else "") or self.forward_hint if part == "y" else f"见上面 {name} 的梯度检验。"))
         return f"{len(cases)} 个用例（{'、'.join(d.name for d in dtypes)}）：dtype 与数值都与 minigan 的参考实现一致"
 
@@ -404,10 +453,10 @@ class LayerExercise:
         from hypothesis import strategies as st
 
         def make(drawn):
-            n, d, out, dtype, scale, alpha, seed = drawn
+            n, d, out, dtype, scale, alpha, seed, layout = drawn
             shape, settings = self.draw(n, d, out, alpha, seed) if self.draw else ((n, d), {k: v for k, v in (
                 ("n_in", d), ("n_out", out), ("alpha", alpha)) if k in self.specs[0][1]})
-            return layer_case(shape, settings, seed, scale, dtype), np.dtype(dtype)
+            return layer_case(shape, settings, seed, scale, dtype, layout), np.dtype(dtype)
 
         def prop(drawn):
             case, dtype = make(drawn)  # its label is said once, before the failure's detail
@@ -415,7 +464,8 @@ class LayerExercise:
             self.reentrant(answer, case, dtype)
 
         strategy = st.tuples(*[st.integers(1, 6)] * 3, st.sampled_from(["float32", "float64"]),
-                             st.sampled_from((0.01, 1.0, 10.0)), st.floats(0.0, 1.0), st.integers(0, 2**16))
+                             st.sampled_from((0.01, 1.0, 10.0)), st.floats(0.0, 1.0), st.integers(0, 2**16),
+                             st.sampled_from(list(LAYOUTS)))
         return kit.run_property(strategy, prop, lambda drawn: make(drawn)[0].label, self.explain, max_examples=max_examples, what="形状、dtype 保持、数值一致、输入不变、可重入", shrink=shrink)
 
 
