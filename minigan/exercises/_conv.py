@@ -75,9 +75,10 @@ ConvLayer = wrong_layer(Formula, conv_y, conv_dx, conv_grads, name="ConvLayer", 
 
 
 def _draw(n, d, out, alpha, seed):
-    """A random image shape, kernel, stride and padding (kernel <= the padded image)."""
+    """A random image shape, kernel, stride and padding (padding < kernel <= the padded image)."""
     H, W, C, F = 2 + (d + 1) // 2, 2 + seed % 4, 1 + out % 3, 1 + (seed // 4) % 3
     k, s, p = 1 + (seed // 12) % 4, 1 + (seed // 48) % 3, (seed // 144) % 3
+    p = min(p, k - 1)
     k = min(k, H + 2 * p, W + 2 * p)
     return (n, H * W * C), {"in_shape": (H, W, C), "out_channels": F, "kernel": k, "stride": s, "padding": p}
 
@@ -109,7 +110,7 @@ def _case(n, hwc, F, k, s=None, p=None):
 COL2IM = "dx = col2im(dcols)：dcols = dy.reshape(-1, F) @ M.T 是每一块（patch）的梯度，每块要加回（+=）它在补零图像 xp 上的位置 xp[:, s*i:s*i+k, s*j:s*j+k, :]，再去掉补零 dx = dxp[:, p:p+H, p:p+W]。"
 DW = "dW = (cols.T @ g).reshape(k, k, C, F).transpose(2, 0, 1, 3)，与 W 同形 (C, k, k, F)（cols 的每一行按 行、列、通道 (u, v, c) 的顺序摊平，g = dy.reshape(-1, F)）"
 CONV = LayerExercise("conv_backward", "二维卷积（互相关，步长与补零，通道在后的扁平图像）：前向与反向（dx、dW、db）", ConvLayer, [
-    _case(2, (4, 5, 2), 3, 3, 2, 1), _case(3, (4, 5, 1), 2, 2), _case(1, (6, 6, 2), 1, 4, 2, 1), _case(1, (3, 4, 3), 2, 3, 2, 2)], [
+    _case(2, (4, 5, 2), 3, 3, 2, 1), _case(3, (3, 4, 1), 2, 2), _case(1, (5, 6, 2), 1, 4, 2, 1), _case(1, (3, 4, 3), 2, 3, 2, 2)], [
     Mistake("transposed", "W 的形状反了：这里（与 minigan 的 Conv2d 一样）卷积核是 (C_in, k, k, C_out)，即 self.W = ...(in_shape[2], kernel, kernel, out_channels)；(C_out, k, k, C_in) 是 PyTorch 的排法。",
             wrong_layer(ConvLayer, __init__=lambda s, *a, **kw: _init(s, *a, out_first=True, **kw)), "constructor"),
     Mistake("flipped_kernel", "卷积核翻转了（那是数学上的卷积）：深度学习里的「卷积层」其实是互相关，y[n, i, j, f] = b[f] + sum over (c, u, v) of xp[n, s*i + u, s*j + v, c] * W[c, u, v, f]，不要把 W 上下、左右翻转（W[:, ::-1, ::-1, :]）。",

@@ -318,8 +318,8 @@ class MyConv2d(Module):
         md(r"""
 ## 评分
 
-评分器用几种形状检验你的层：$4\times5\times2$ 的图像、$k = 3$、步长 2、补零 1（块有重叠，高度方向除不尽）；$4\times5\times1$、$k = 2$、步长 1、不补零；\
-$6\times6\times2$、$k = 4$、步长 2、补零 1（DCGAN 判别器的设置）；$3\times4\times3$、$k = 3$、步长 2、补零 2。高和宽故意不相等。在这些形状上比较前向结果，\
+评分器用几种形状检验你的层：$4\times5\times2$ 的图像、$k = 3$、步长 2、补零 1（块有重叠，高度方向除不尽）；$3\times4\times1$、$k = 2$、步长 1、不补零；\
+$5\times6\times2$、$k = 4$、步长 2、补零 1（DCGAN 判别器的设置）；$3\times4\times3$、$k = 3$、步长 2、补零 2。高和宽故意不相等。在这些形状上比较前向结果，\
 对 `dx`、`dW`、`db` 做 float64 梯度检验，检查可重入、dtype、输入不变，最后用 hypothesis 在随机的图像大小、通道数、核、步长和补零上做性质测试。
 """),
         code('result = check("conv_backward", MyConv2d)\nresult', tag="grade"),
