@@ -648,6 +648,25 @@ class ConvGradsOverPositions(MyConv2d):
         return dx, {"W": grads["W"] / (Ho * Wo), "b": grads["b"]}
 
 
+class ConvTorchLayout(ConvChannelsFirstInput):
+    def forward(self, x):
+        y, xp = super().forward(x)
+        Ho, Wo = self.sizes()
+        return y.reshape(len(x), Ho, Wo, -1).transpose(0, 3, 1, 2).reshape(len(x), -1), xp
+
+
+class ConvForwardStrideIgnored(MyConv2d):
+    """Ho and Wo with the stride, the patches without it."""
+
+    def forward(self, x):
+        xp, (Ho, Wo), k = self.pad(x), self.sizes(), self.k
+        y = np.empty((len(x), Ho, Wo, self.W.shape[3]), x.dtype)
+        for i in range(Ho):
+            for j in range(Wo):
+                y[:, i, j] = xp[:, i:i + k, j:j + k].reshape(len(x), -1) @ self.matrix() + self.b
+        return y.reshape(len(x), -1), xp
+
+
 class ConvStridedView(MyConv2d):
     """Patches by as_strided with strides from the itemsize: right only for C-contiguous x."""
 
@@ -731,6 +750,8 @@ WRONG = [
     ("conv_backward", ConvCol2imShortSlice, "col2im 的切片少放了一块"),
     ("conv_backward", ConvDyChannelsFirst, "算 dW 时把 dy 读成了通道在前的"),
     ("conv_backward", ConvCropOne, "去掉补零的切片把 1 写死了"),
+    ("conv_backward", ConvTorchLayout, "输入和输出都用了 PyTorch 的通道在前的排法"),
+    ("conv_backward", ConvForwardStrideIgnored, "前向取块时忽略了步长"),
 ]
 
 
@@ -807,7 +828,8 @@ def test_every_listed_mistake_has_a_wrong_answer_here():
                               "padding_not_cropped", "dW_out_first", "dW_kkcf", "db_dense", "db_per_image",
                               "state_on_self", "upcast", "input_channels_first", "output_channels_first",
                               "dW_stride_ignored", "dW_last_image", "dx_kernel_not_flipped", "height_width_swapped",
-                              "col2im_slice_short", "dy_channels_first", "crop_fixed_one"}}
+                              "col2im_slice_short", "dy_channels_first", "crop_fixed_one", "torch_layout",
+                              "forward_stride_ignored"}}
     for name, wanted in keys.items():
         hints = {m.key: m.hint for m in mistakes(name)}
         assert wanted <= hints.keys(), wanted - hints.keys()
@@ -847,6 +869,14 @@ def test_a_checker_can_fail_a_correct_looking_layer_with_the_wrong_contract():
 
     result = check("conv_backward", TorchLayout)
     assert not result and "(C_in, k, k, C_out)" in result.hints[0]
+
+    class TorchWeights(MyConv2d):  # (C_out, C_in, k, k), as torch.nn.Conv2d.weight
+        def __init__(self, in_shape, out_channels, kernel, *, stride=1, padding=0):
+            super().__init__(in_shape, out_channels, kernel, stride=stride, padding=padding)
+            self.W = self.W.transpose(3, 0, 1, 2).copy()
+
+    result = check("conv_backward", TorchWeights)
+    assert not result and "PyTorch 的排法是 (C_out, C_in, k, k)" in result.hints[0], str(result)
 
 
 class ConvMatrixTransposed(MyConv2d):

@@ -111,7 +111,7 @@ COL2IM = "dx = col2im(dcols)：dcols = dy.reshape(-1, F) @ M.T 是每一块（pa
 DW = "dW = (cols.T @ g).reshape(k, k, C, F).transpose(2, 0, 1, 3)，与 W 同形 (C, k, k, F)（cols 的每一行按 行、列、通道 (u, v, c) 的顺序摊平，g = dy.reshape(-1, F)）"
 CONV = LayerExercise("conv_backward", "二维卷积（互相关，步长与补零，通道在后的扁平图像）：前向与反向（dx、dW、db）", ConvLayer, [
     _case(2, (4, 5, 2), 3, 3, 2, 1), _case(3, (3, 4, 1), 2, 2), _case(1, (5, 6, 2), 1, 4, 2, 1), _case(1, (3, 4, 3), 2, 3, 2, 2)], [
-    Mistake("transposed", "W 的形状反了：这里（与 minigan 的 Conv2d 一样）卷积核是 (C_in, k, k, C_out)，即 self.W = ...(in_shape[2], kernel, kernel, out_channels)；(C_out, k, k, C_in) 是 PyTorch 的排法。",
+    Mistake("transposed", "W 的轴排错了：这里（与 minigan 的 Conv2d 一样）卷积核是 (C_in, k, k, C_out)，即 self.W = ...(in_shape[2], kernel, kernel, out_channels)；PyTorch 的排法是 (C_out, C_in, k, k)，(C_out, k, k, C_in) 也不对。",
             wrong_layer(ConvLayer, __init__=lambda s, *a, **kw: _init(s, *a, out_first=True, **kw)), "constructor"),
     Mistake("flipped_kernel", "卷积核翻转了（那是数学上的卷积）：深度学习里的「卷积层」其实是互相关，y[n, i, j, f] = b[f] + sum over (c, u, v) of xp[n, s*i + u, s*j + v, c] * W[c, u, v, f]，不要把 W 上下、左右翻转（W[:, ::-1, ::-1, :]）。",
             wrong_layer(ConvLayer, lambda s, x: conv_y(s, x, s.W[:, ::-1, ::-1, :]))),
@@ -121,6 +121,10 @@ CONV = LayerExercise("conv_backward", "二维卷积（互相关，步长与补�
             wrong_layer(ConvLayer, lambda s, x: conv_y(s, x, out_first=True))),
     Mistake("height_width_swapped", "图像的高和宽弄反了（x.reshape(N, W, H, C)，或把 in_shape 拆成了 W, H, C）：in_shape 是 (H, W, C)，先高、再宽、最后通道，x.reshape(N, H, W, C)。正方形的图像上看不出这个错，所以评分器也用 H ≠ W 的图像。",
             wrong_layer(ConvLayer, lambda s, x: conv_y(s, x, swap=True))),
+    Mistake("torch_layout", "输入和输出都用了 PyTorch 的通道在前的排法：x 读成了 (N, C, H, W)，y 摊平成了 (N, F, Ho, Wo)。这里两头都是通道在后：x.reshape(N, H, W, C)，y 是 (N, Ho, Wo, F) 的 reshape(N, -1)，按 (i, j, f) 摊平。",
+            wrong_layer(ConvLayer, lambda s, x: conv_y(s, x, channels_first=True, out_first=True))),
+    Mistake("forward_stride_ignored", "前向取块时忽略了步长：第 (i, j) 个输出的块是 xp[:, s*i:s*i+k, s*j:s*j+k, :]，从 (s*i, s*j) 开始；你取的是 xp[:, i:i+k, j:j+k, :]（Ho、Wo 用了步长，取块时却没用）。",
+            wrong_layer(ConvLayer, lambda s, x: conv_y(s, x, stride=1))),
     Mistake("weight_flatten_order", "权重摊平的顺序与块不一致：cols 的每一行按 (u, v, c)（行、列、通道）摊平，W 是 (C, k, k, F)，直接 W.reshape(-1, F) 得到的是 (c, u, v) 的顺序。先换轴再摊平：M = W.transpose(1, 2, 0, 3).reshape(k * k * C, F)。",
             wrong_layer(ConvLayer, lambda s, x: conv_y(s, x, M=s.W.reshape(-1, s.W.shape[3])))),
     Mistake("col2im_assign", "重叠的块在 dx 里被「赋值」而不是「相加」：col2im 按核的偏移 (u, v) 循环时写了 dxp[...] = ...，被几块同时盖住的像素（核比步长大，k > s）只留下了最后一块的梯度。改成 +=：" + COL2IM,
@@ -139,7 +143,7 @@ CONV = LayerExercise("conv_backward", "二维卷积（互相关，步长与补�
             wrong_layer(ConvLayer, dx=lambda s, *a: conv_dx(s, *a, crop="p:-p"))),
     Mistake("crop_fixed_one", "去掉补零的切片把 1 写死了：dxp[:, 1:H+1, 1:W+1] 只在 p = 1 时对。补零是 p 圈，dx = dxp[:, p:p+H, p:p+W]。",
             wrong_layer(ConvLayer, dx=lambda s, *a: conv_dx(s, *a, crop="1:1+H"))),
-    Mistake("dW_out_first", f"dW 的排法是 (C_out, k, k, C_in)（PyTorch 的排法）：这里的 W 是 (C_in, k, k, C_out)，dW 必须与它同形：{DW}。",
+    Mistake("dW_out_first", f"dW 的排法是 (C_out, k, k, C_in)（输出通道在前）：这里的 W 是 (C_in, k, k, C_out)，dW 必须与它同形：{DW}。",
             wrong_layer(ConvLayer, grads=lambda s, x, dy: conv_grads(s, x, dy, lambda M, s: matrix_to_weight(M, s.W.shape).transpose(3, 1, 2, 0)))),
     Mistake("dW_stride_ignored", "dW 忽略了步长：第 (i, j) 个输出用的块是补零图像的 xp[:, s*i:s*i+k, s*j:s*j+k, :]，dW 累加的也必须是这一块，而不是 xp[:, i:i+k, j:j+k, :]。用前向的同一个块矩阵 cols（放进 cache）就不会错：" + DW + "。",
             wrong_layer(ConvLayer, grads=lambda s, x, dy: conv_grads(s, x, dy, stride=1))),

@@ -225,7 +225,7 @@ class LayerExercise:
                 raise Failure(f"{answer.__name__}({args}) 没有属性 self.{name}", f"参数要存为 self.{name}（形状 {shape_str(want.shape)}），params() 返回 " + "{" + ", ".join(f"'{k}': self.{k}" for k in ref) + "}：评分器和优化器按这些名字找参数（不要改名，例如 weight、bias）。")
             have = np.shape(getattr(layer, name))
             if have != want.shape:
-                raise Failure(f"{answer.__name__}({args}).{name} 的形状是 {shape_str(have)}，应为 {shape_str(want.shape)}", self.hint("transposed", W_OUT_IN) if have == want.shape[::-1] else f"把参数存为 self.{name}，形状 {shape_str(want.shape)}。")
+                raise Failure(f"{answer.__name__}({args}).{name} 的形状是 {shape_str(have)}，应为 {shape_str(want.shape)}", self.hint("transposed", W_OUT_IN) if sorted(have) == sorted(want.shape) else f"把参数存为 self.{name}，形状 {shape_str(want.shape)}。")
             setattr(layer, name, (rng.standard_normal(want.shape) * 0.7).astype(dtype))
         if ref and library_layer(layer):
             layer.dtype = np.dtype(dtype)
@@ -252,7 +252,7 @@ class LayerExercise:
         cache0 = kit.snapshot(cache)
         out = _call(layer, "backward", dy, cache) if backward else (None, None)
         for what, before, after, hint in (
-                ("它的输入 dy", dy0, dy, "backward 原地修改了 dy（例如 dy *= slope 或 dy[x < 0] *= alpha）：返回新数组；调用者可能还要再用 dy（D 的梯度会流向两个分支）。"),
+                ("它的输入 dy", dy0, dy, "backward 原地修改了 dy（例如 dy *= slope、dy *= gamma 或 dy[x < 0] *= alpha）：返回新数组；调用者可能还要再用 dy（D 的梯度会流向两个分支）。"),
                 ("cache", cache0, cache, "backward 原地修改了 cache：把 cache 当作只读（从同一个 cache 再做一次 backward 必须得到同样的结果）。"),
                 ("参数", params0, _call(layer, "params"), PARAMS_IN_BACKWARD)):
             if kit.changed(before, after):
