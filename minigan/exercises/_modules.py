@@ -210,8 +210,9 @@ class LayerExercise:
 
     def layer(self, answer, case, dtype):
         """The answer built with the case's settings, its parameters (checked) replaced by the case's in ``dtype``
-        (and, for a subclass of one of minigan's layers, its ``self.dtype``, so that it takes the case's inputs).  ``rng=0`` and
-        ``dtype=`` are passed if the constructor names them (or takes ``**kwargs`` and the contract has them)."""
+        (and, for a subclass of one of minigan's layers, its ``self.dtype``, so that it takes the case's inputs).
+        ``rng=0`` and ``dtype=`` are passed if the constructor names them (or takes ``**kwargs`` and the contract
+        has them)."""
         ref = self.build(self.reference, case.settings).params()
         sig = inspect.signature(answer).parameters if ref else {}
         var = any(p.kind is p.VAR_KEYWORD for p in sig.values()) and not self.own_dtype
@@ -272,6 +273,17 @@ class LayerExercise:
                 continue
         return ""
 
+    def value_hint(self, answer, got, case, part, x, dy, dtype, want) -> str:
+        """The hint for a wrong ``part`` of ``got``: the table's mistake, the exercise's diagnosis, lost precision,
+        stale parameters (y), y's shape, or the forward's formula (y) / a pointer to the gradient check."""
+        mine, name = _pick(got, part), part if part in ("y", "dx") else "d" + part
+        hint = (self.match(got, case, part, x, dy, dtype) or self.diagnosis(part, got, case, x, dy)
+                or precision_hint(mine, want))
+        if hint or part != "y":
+            return hint or f"见上面 {name} 的梯度检验。"
+        return self.stale_params(answer, case, x, dtype, mine) or (
+            self.y_shape_hint if np.shape(mine) != want.shape else "") or self.forward_hint
+
     def agrees_contiguous(self, answer, case, dtype) -> bool:
         """The answer gives the reference's y, dx and grads on the case's values laid out contiguously."""
         try:
@@ -305,6 +317,13 @@ class LayerExercise:
         except Exception:  # noqa: BLE001 - an answer's output the diagnosis cannot read (a list, a wrong shape ...)
             return ""
 
+    def dtypes(self, answer, case) -> str:
+        """float32 and float64 kept, grads' keys, inputs unchanged; with ``own_dtype``, the layer's own parameters."""
+        detail = self.values(answer, [case], (F32, F64))
+        if self.own_dtype:
+            self.params_dtype(answer, case)
+        return detail
+
     def params_dtype(self, answer, case) -> None:
         """The layer's own parameters (before the checker replaces them) are float32, as minigan's layers are."""
         takes = inspect.signature(answer).parameters
@@ -334,8 +353,7 @@ class LayerExercise:
         for part in ("dx", *self.build(self.reference, cases[0].settings).params()):
             s.run(f"backward：{'d' * (part != 'dx')}{part}（梯度检验）", lambda part=part: self.gradient(answer, cases, part))
         s.run("可重入：穿插推理前向、逆序反向", lambda: self.reentrant(answer, cases[0]))
-        s.run("dtype（float32 与 float64）、grads 的键、输入不变", lambda: (
-            self.values(answer, cases[:1], (F32, F64)), self.own_dtype and self.params_dtype(answer, cases[0]))[0])
+        s.run("dtype（float32 与 float64）、grads 的键、输入不变", lambda: self.dtypes(answer, cases[0]))
         if self.zero_slopes is not None:
             s.run("恰好为零的输入：x = ±0", lambda: self.regime(answer, cases[0], "zeros"))
         if self.extreme_hint is not None:
@@ -365,9 +383,8 @@ class LayerExercise:
                 if case.layout != "C" and self.agrees_contiguous(answer, case, dtype):
                     raise Failure("：".join(filter(None, (case.label, f"{name} 与参考实现不同"))), NONCONTIGUOUS)
                 shown = (f"最大绝对误差 {np.max(np.abs(mine - want)):.2e}" if np.shape(mine) == want.shape else f"形状是 {shape_str(np.shape(mine))}，应为 {shape_str(want.shape)}")
-                raise Failure("：".join(filter(None, (case.label, f"{name} 的{shown}"))), self.match(got, case, part, x, dy, dtype) or self.diagnosis(part, got, case, x, dy) or precision_hint(mine, want) or (
-                    part == "y" and self.stale_params(answer, case, x, dtype, mine)) or (
-                    (self.y_shape_hint if np.shape(mine) != want.shape else "") or self.forward_hint if part == "y" else f"见上面 {name} 的梯度检验。"))
+                raise Failure("：".join(filter(None, (case.label, f"{name} 的{shown}"))),
+                              self.value_hint(answer, got, case, part, x, dy, dtype, want))
         return f"{len(cases)} 个用例（{'、'.join(d.name for d in dtypes)}）：dtype 与数值都与 minigan 的参考实现一致"
 
     def gradient(self, answer, cases, part):
