@@ -18,8 +18,10 @@ def norm(s, x, ddof=0, outside=False, axis=0, one_pass=False):
     """``(xhat, istd)`` of the batch x: variance over N - ddof, eps inside (or outside) the square root; statistics
     over ``axis`` (1: each row's features, a layer norm; None: the whole array); ``one_pass``: mean(x^2) - mu^2."""
     d = x - x.mean(axis=axis, keepdims=True)
-    var = (d * d).sum(axis=axis, keepdims=axis == 1) / ((x.size if axis is None else x.shape[axis]) - ddof)
-    var = (x * x).mean(axis=0) - x.mean(axis=0) ** 2 if one_pass else var
+    if one_pass:
+        var = (x * x).mean(axis=0) - x.mean(axis=0) ** 2
+    else:
+        var = (d * d).sum(axis=axis, keepdims=axis == 1) / ((x.size if axis is None else x.shape[axis]) - ddof)
     istd = 1 / (np.sqrt(var) + s.eps) if outside else 1 / np.sqrt(var + s.eps)
     return d * istd, istd
 
